@@ -1,0 +1,99 @@
+import * as ort from 'onnxruntime-node';
+import type { DType } from '../../ir/dtype.ts';
+import type { Tensor } from '../../ir/tensor.ts';
+import { toHalfBits } from './tensor-proto.ts';
+
+export interface SessionOptions {
+  /** Intra-op threads (default: onnxruntime's choice, all cores). */
+  threads?: number;
+  optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const o: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: opts.optimizationLevel ?? 'all',
+    executionProviders: ['cpu'],
+  };
+  if (opts.threads) o.intraOpNumThreads = opts.threads;
+  return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
+}
+
+const ORT_TYPES: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32',
+  float16: 'float16',
+  float64: 'float64',
+  int32: 'int32',
+  int64: 'int64',
+  uint32: 'uint32',
+  bool: 'bool',
+};
+
+/** Converts a reference tensor (float64 storage) to an onnxruntime tensor of its dtype. */
+export function toOrtTensor(t: Tensor): ort.Tensor {
+  const n = t.data.length;
+  let data: ort.Tensor.DataType;
+  switch (t.dtype) {
+    case 'float32':
+      data = Float32Array.from(t.data);
+      break;
+    case 'float64':
+      data = Float64Array.from(t.data);
+      break;
+    case 'int32':
+      data = Int32Array.from(t.data);
+      break;
+    case 'uint32':
+      data = Uint32Array.from(t.data);
+      break;
+    case 'int64': {
+      const a = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) a[i] = BigInt(t.data[i]);
+      data = a;
+      break;
+    }
+    case 'bool':
+      data = Uint8Array.from(t.data, (x) => (x ? 1 : 0));
+      break;
+    case 'float16':
+      data = Uint16Array.from(t.data, toHalfBits);
+      break;
+  }
+  return new ort.Tensor(ORT_TYPES[t.dtype], data, t.shape);
+}
+
+/** Converts an onnxruntime tensor back to a reference tensor. */
+export function fromOrtTensor(t: ort.Tensor): Tensor {
+  const dtype = (Object.entries(ORT_TYPES) as [DType, ort.Tensor.Type][]).find(([, o]) => o === t.type)?.[0];
+  if (!dtype) throw new Error(`unsupported onnxruntime tensor type ${t.type}`);
+  const src = t.data as ArrayLike<number | bigint>;
+  const out = new Float64Array(src.length);
+  if (dtype === 'float16') {
+    for (let i = 0; i < out.length; i++) out[i] = fromHalfBits(Number(src[i]));
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = Number(src[i]);
+  }
+  return { dtype, shape: [...t.dims], data: out };
+}
+
+function fromHalfBits(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * Math.pow(2, -24);
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * Math.pow(2, e - 15);
+}
+
+/** Runs a session on reference-tensor feeds and returns reference tensors. */
+export async function runReference(session: ort.InferenceSession, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const ortFeeds: Record<string, ort.Tensor> = {};
+  for (const name of session.inputNames) {
+    const t = feeds[name];
+    if (!t) throw new Error(`no feed for ONNX input "${name}"`);
+    ortFeeds[name] = toOrtTensor(t);
+  }
+  const res = await session.run(ortFeeds);
+  const out: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(res)) out[k] = fromOrtTensor(v);
+  return out;
+}
