@@ -371,7 +371,7 @@ export const StopGradient = defineOp<object>({
 // ---------------------------------------------------------------------------------------------
 // Builders.
 
-type Operand = Value | number;
+export type Operand = Value | number;
 
 function bin(op: OpDef<object>, a: Operand, b: Operand): Value {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op.name}: at least one operand must be a value`);
