@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { DType } from '../../src/ir/dtype.ts';
 import { Graph, type Value } from '../../src/ir/graph.ts';
 import { interpret } from '../../src/ir/interpreter.ts';
-import { constant, mul, reduceSum, add, cast } from '../../src/ir/ops/index.ts';
+import { mul, reduceSum, add, cast } from '../../src/ir/ops/index.ts';
 import type { Dim } from '../../src/ir/shape.ts';
 import { tensor, type Tensor } from '../../src/ir/tensor.ts';
 import { verifyGraph } from '../../src/ir/verifier.ts';
@@ -80,16 +80,16 @@ export function checkGradients(c: OpCase, opts: { h?: number; rtol?: number; ato
   const { graph: g, inputs, outputs } = buildCase(c, 'float64');
   const r = rng((c.seed ?? 1234) + 1);
   const feeds = makeFeeds(c, 'float64');
-  const probeShape = (v: Value): number[] => {
-    // Concrete output shapes come from one interpreter run.
-    return interpret(g, feeds)[`out${outputs.indexOf(v)}`].shape;
-  };
+  // Concrete output shapes come from one interpreter run.
+  const probed = interpret(g, feeds);
   let loss: Value | null = null;
-  for (const o of outputs) {
+  for (const [k, o] of outputs.entries()) {
     if (o.dtype !== 'float64') continue;
-    const shape = probeShape(o);
+    const shape = probed[`out${k}`].shape;
     const ctData = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal(r));
-    const ct = constant(g, tensor('float64', shape, ctData));
+    // A graph input with the output's declared shape, so outputs with symbolic dims work too.
+    const ct = g.input(`cotangent${k}`, 'float64', o.shape);
+    feeds[`cotangent${k}`] = tensor('float64', shape, ctData);
     const term = reduceSum(mul(cast(o, 'float64'), ct));
     loss = loss ? add(loss, term) : term;
   }

@@ -53,12 +53,19 @@ export function emitModel(graph: Graph, opts: EmitOptions): InstanceType<typeof 
     if (inner !== o.name) e.node('Identity', [inner], [o.name]);
     return valueInfo(o.name, o.value.dtype, o.value.shape);
   });
+  // Types of intermediate values (we know them exactly, symbolic dims included): they make the
+  // model self-describing for viewers and for `albert inspect model.onnx`.
+  const outputNames = new Set(graph.outputs.map((o) => o.name));
+  const valueInfos = graph.nodes.flatMap((n) =>
+    n.outputs.filter((v) => !outputNames.has(e.nameOf(v))).map((v) => valueInfo(e.nameOf(v), v.dtype, v.shape)),
+  );
   const g = onnx.GraphProto.create({
     name: graph.name,
     node: e.nodes,
     initializer: initializers,
     input: inputs,
     output: outputs,
+    valueInfo: valueInfos,
   });
   return onnx.ModelProto.create({
     irVersion: 8,

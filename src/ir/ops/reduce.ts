@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.ts';
-import { formatType, type TensorType, type Value } from '../graph.ts';
-import { apply1, defineOp, type OpDef } from '../op.ts';
+import { formatType, type Node, type TensorType, type Value } from '../graph.ts';
+import { apply1, defineOp, type OnnxEmitter, type OpDef } from '../op.ts';
 import { normAxis, numel, type Dim } from '../shape.ts';
 import { sizeOf, stridesOf, type Tensor } from '../tensor.ts';
 import { div, equal, where } from './elementwise.ts';
@@ -15,7 +15,8 @@ export interface ReduceAttrs {
 
 function inferReduce(name: string, [a]: TensorType[], at: ReduceAttrs): TensorType[] {
   const what = (): string => `${name}{axes=[${at.axes}]}(${formatType(a)})`;
-  for (const ax of at.axes) normAxis(ax, a.shape.length, what);
+  // evaluate and keptShape read the axes as given, so they must already be normalised.
+  for (const ax of at.axes) if (ax < 0 || normAxis(ax, a.shape.length, what) !== ax) throw new ShapeError(`${what()}: axes must be normalised (non-negative)`);
   if (new Set(at.axes).size !== at.axes.length) throw new ShapeError(`${what()}: repeated axis`);
   return [{ dtype: a.dtype, shape: keptShape(a.shape, at) }];
 }
@@ -58,6 +59,13 @@ function spread(ct: Value, input: Value, at: ReduceAttrs): Value {
   return expand(kept, input.shape);
 }
 
+/** ONNX reduces over every axis when axes are empty; ours reduces over none (an identity). */
+function noAxes(e: OnnxEmitter, n: Node<ReduceAttrs>, ins: string[], outs: string[]): boolean {
+  if (n.attrs.axes.length > 0) return false;
+  e.node('Identity', ins, outs);
+  return true;
+}
+
 function reduceFlops(n: { inputs: Value[] }): Dim {
   return numel(n.inputs[0].shape);
 }
@@ -68,6 +76,7 @@ export const ReduceSum: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   evaluate: ([a], at) => [evalReduce(a, at, 0, (s, x) => s + x, (s) => s)],
   vjp: (n, [ct]) => [ct ? spread(ct, n.inputs[0], n.attrs) : null],
   toOnnx: (e, n, ins, outs) => {
+    if (noAxes(e, n, ins, outs)) return;
     const axes = e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) });
     e.node('ReduceSum', [ins[0], axes], outs, { keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
   },
@@ -81,6 +90,7 @@ export const ReduceMean: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   vjp: (n, [ct]) => [ct ? div(spread(ct, n.inputs[0], n.attrs), dimProduct(n.inputs[0], n.attrs.axes, ct.dtype)) : null],
   toOnnx: (e, n, ins, outs) => {
     // opset 17 ReduceMean still takes axes as an attribute (it moved to an input in 18).
+    if (noAxes(e, n, ins, outs)) return;
     e.node('ReduceMean', ins, outs, { axes: { ints: n.attrs.axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
   },
   flops: reduceFlops,
@@ -98,6 +108,7 @@ export const ReduceMax: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
     return [where(equal(x, kept), spread(ct, x, n.attrs), 0)];
   },
   toOnnx: (e, n, ins, outs) => {
+    if (noAxes(e, n, ins, outs)) return;
     e.node('ReduceMax', ins, outs, { axes: { ints: n.attrs.axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
   },
   flops: reduceFlops,
@@ -118,7 +129,7 @@ export const DimProduct: OpDef<DimProductAttrs> = defineOp<DimProductAttrs>({
     for (const ax of at.axes) normAxis(ax, a.shape.length, () => `DimProduct(${formatType(a)})`);
     return [{ dtype: at.dtype, shape: [] }];
   },
-  evaluate: ([a], at) => [{ dtype: at.dtype, shape: [], data: Float64Array.of(at.axes.reduce((p, ax) => p * a.shape[ax], 1)) }],
+  evaluate: ([a], at) => [{ dtype: at.dtype, shape: [], data: Float64Array.of(at.axes.reduce((p, ax) => p * a.shape[ax < 0 ? ax + a.shape.length : ax], 1)) }],
   vjp: () => [null],
   toOnnx: (e, n, ins, outs) => {
     const [shape] = e.node('Shape', [ins[0]]);

@@ -23,7 +23,9 @@ export const Reshape: OpDef<ReshapeAttrs> = defineOp<ReshapeAttrs>({
   evaluate: ([a], at, ctx) => [{ dtype: a.dtype, shape: ctx.resolve(at.shape), data: a.data }],
   vjp: (n, [ct]) => [ct ? reshape(ct, n.inputs[0].shape) : null],
   toOnnx: (e, n, ins, outs) => {
-    e.node('Reshape', [ins[0], e.shapeTensor(n.attrs.shape)], outs);
+    // ONNX Reshape copies the input's dim where the target says 0 unless allowzero is set.
+    const zero = n.attrs.shape.some((d) => canonDim(d) === 0);
+    e.node('Reshape', [ins[0], e.shapeTensor(n.attrs.shape)], outs, zero ? { allowzero: { i: 1 } } : {});
   },
 });
 
@@ -31,13 +33,15 @@ export const Reshape: OpDef<ReshapeAttrs> = defineOp<ReshapeAttrs>({
  * Reshape with the usual conveniences: one -1 is inferred (symbolically), 0 is not special.
  */
 export function reshape(x: Value, shape: readonly Dim[]): Value {
+  // formatShape would reject the -1 itself, so requests are printed as given.
+  const asked = `[${shape.join(', ')}]`;
   const minus = shape.filter((d) => d === -1).length;
-  if (minus > 1) throw new ShapeError(`Reshape(${formatType(x.type)}) to ${formatShape(shape)}: more than one -1`);
+  if (minus > 1) throw new ShapeError(`Reshape(${formatType(x.type)}) to ${asked}: more than one -1`);
   let target = shape.map((d) => (d === -1 ? d : canonDim(d)));
   if (minus === 1) {
     const rest = mulDims(1, ...target.filter((d) => d !== -1));
     const inferred = divDims(numel(x.shape), rest);
-    if (inferred === null) throw new ShapeError(`Reshape(${formatType(x.type)}) to ${formatShape(shape)}: cannot infer -1`);
+    if (inferred === null) throw new ShapeError(`Reshape(${formatType(x.type)}) to ${asked}: cannot infer -1`);
     target = target.map((d) => (d === -1 ? inferred : d));
   }
   if (target.length === x.rank && target.every((d, i) => dimEq(d, x.shape[i]))) return x;
@@ -166,7 +170,9 @@ export const Squeeze: OpDef<AxesAttrs> = defineOp<AxesAttrs>({
   evaluate: ([a], at) => [{ dtype: a.dtype, shape: squeezeShape(a.shape, at.axes, () => 'Squeeze') as number[], data: a.data }],
   vjp: (n, [ct]) => [ct ? reshape(ct, n.inputs[0].shape) : null],
   toOnnx: (e, n, ins, outs) => {
-    e.node('Squeeze', [ins[0], e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) })], outs);
+    // ONNX Squeeze with empty axes removes every size-1 axis; ours removes none.
+    if (n.attrs.axes.length === 0) e.node('Identity', ins, outs);
+    else e.node('Squeeze', [ins[0], e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) })], outs);
   },
 });
 

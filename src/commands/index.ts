@@ -1,0 +1,9 @@
+// The explicit command list oclif loads (package.json "oclif.commands"). Command modules import
+// the library lazily inside run(), so loading this list (and --help) stays fast.
+import Compile from './compile.ts';
+import Inspect from './inspect.ts';
+
+export const commands = {
+  compile: Compile,
+  inspect: Inspect,
+};

@@ -1,0 +1,81 @@
+import { Args, Flags } from '@oclif/core';
+import { UserError } from '../ir/errors.ts';
+import { HEAD_NAMES } from '../model/params.ts';
+import { AlbertCommand } from './base.ts';
+
+const FORMATS = ['text', 'json', 'dot', 'html'] as const;
+
+/** "--dim predictions=20" flags into a binding. */
+function parseDims(specs: string[] | undefined): Record<string, number> {
+  const dims: Record<string, number> = {};
+  for (const s of specs ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(s.trim());
+    if (!m) throw new UserError(`--dim ${s}: expected NAME=N, e.g. predictions=20`);
+    dims[m[1]] = Number(m[2]);
+  }
+  return dims;
+}
+
+export default class Inspect extends AlbertCommand {
+  static override summary = 'Report on a model: op histogram, parameters, FLOPs, activation memory and the graph.';
+  static override description =
+    'Inspects a model.onnx file (ours or anyone\'s; a manifest.json beside it adds the parameters it names), or the graph `albert compile` would emit for --config/--head/--mode. FLOPs and memory are computed for --batch-size and --seq-length; other symbolic sizes are guessed and the guess is stated (set them with --dim).';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> build/tiny/model.onnx',
+    '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode grad --format html --out base.html',
+    '<%= config.bin %> <%= command.id %> --config tiny --head classifier --num-labels 3 --format dot | dot -Tsvg > tiny.svg',
+  ];
+
+  static override args = {
+    model: Args.string({ required: false, description: 'an ONNX model file' }),
+  };
+
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'inspect the compiled graph of this preset or config file instead of a model file' }),
+    head: Flags.string({ options: [...HEAD_NAMES], description: 'task head (with --config)' }),
+    mode: Flags.string({ options: ['infer', 'grad'], default: 'infer', description: 'forward graph or gradient graph (with --config)' }),
+    'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
+    'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
+    'keep-einsum': Flags.boolean({ default: false, description: 'show the graph before einsum lowering (with --config)' }),
+    format: Flags.string({ char: 'f', options: [...FORMATS], default: 'text', description: 'output format' }),
+    'batch-size': Flags.integer({ min: 1, default: 8, description: 'batch size for FLOPs and memory figures' }),
+    'seq-length': Flags.integer({ min: 1, default: 128, description: 'sequence length for FLOPs and memory figures' }),
+    dim: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'value of another symbolic size for the figures, NAME=N (repeatable), e.g. predictions=20' }),
+    out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Inspect);
+    if (args.model && flags.config) throw new UserError('give either a model file or --config, not both');
+    if (!args.model && !flags.config) throw new UserError('give a model file to inspect, or --config with --head');
+    const figureOpts = { batchSize: flags['batch-size'], seqLength: flags['seq-length'], dims: parseDims(flags.dim) };
+    const lib = await import('../inspect/index.ts');
+    let text: string;
+    if (args.model) {
+      const file = lib.readOnnxFile(args.model);
+      const report = lib.analyzeOnnx(file, figureOpts);
+      text = lib.render(flags.format as (typeof FORMATS)[number], report, () => lib.onnxGraphView(file));
+    } else {
+      if (!flags.head) throw new UserError('--config needs --head');
+      const { buildModelGraph } = await import('../compile.ts');
+      const graph = buildModelGraph({
+        config: flags.config!,
+        head: flags.head,
+        mode: flags.mode as 'infer' | 'grad',
+        numLabels: flags['num-labels'],
+        numChoices: flags['num-choices'],
+        keepEinsum: flags['keep-einsum'],
+      });
+      const source = `config ${flags.config}, head ${flags.head}, mode ${flags.mode}`;
+      const report = lib.analyzeGraph(graph, { ...figureOpts, source });
+      text = lib.render(flags.format as (typeof FORMATS)[number], report, () => lib.irGraphView(graph));
+    }
+    if (flags.out) {
+      const { writeAtomic } = await import('../compile.ts');
+      writeAtomic(flags.out, text);
+      this.note(`wrote ${flags.out}`);
+    } else {
+      await this.writeStdout(text);
+    }
+  }
+}

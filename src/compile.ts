@@ -1,0 +1,150 @@
+/**
+ * The compile driver: config + head + mode -> IR graph -> passes -> ONNX ModelProto + manifest.
+ * Commands call this; it holds no CLI concerns.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph } from './ir/graph.ts';
+import { UserError } from './ir/errors.ts';
+import { canonDim } from './ir/shape.ts';
+import { emitModel, encodeModel } from './backends/onnx/emit.ts';
+import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
+import { buildAlbertGraph } from './model/albert.ts';
+import { initialValues, InitRng } from './model/init.ts';
+import { autodiffPass } from './passes/autodiff.ts';
+import { lowerEinsumPass } from './passes/lower-einsum.ts';
+import { cleanupPasses, runPipeline } from './passes/pipeline.ts';
+import type { Pass } from './passes/pass.ts';
+
+export interface CompileOptions {
+  /** A preset name, a config file or directory, or a config object. */
+  config: string | AlbertConfig;
+  head: string;
+  mode: 'infer' | 'grad';
+  numLabels?: number;
+  numChoices?: number;
+  maxSeqLength?: number;
+  maxPredictions?: number;
+  keepEinsum?: boolean;
+  dumpAfter?: string[];
+  dump?: (pass: string, text: string) => void;
+  /** Seed for the initial weights of an inference model (no checkpoint yet). */
+  seed?: number;
+}
+
+export interface ManifestTensor {
+  name: string;
+  dtype: string;
+  shape: (number | string)[];
+}
+
+export interface ManifestParameter {
+  input: string;
+  hfName: string;
+  shape: number[];
+  /** True when the HF tensor is the transpose of ours (2-D dense kernels). */
+  transposed: boolean;
+}
+
+export interface Manifest {
+  format: 'albert-compiler/manifest@1';
+  head: string;
+  mode: 'infer' | 'grad';
+  config: AlbertConfig;
+  opset: number;
+  inputs: ManifestTensor[];
+  outputs: ManifestTensor[];
+  parameters: ManifestParameter[];
+  parametersAs: 'inputs' | 'initializers';
+}
+
+export interface CompiledModel {
+  graph: Graph;
+  model: Uint8Array;
+  manifest: Manifest;
+  stats: { nodes: number; ops: Record<string, number>; parameters: number; seconds: number };
+}
+
+const MODES = ['infer', 'grad'];
+
+function checkOptions(opts: CompileOptions): AlbertConfig {
+  if (!MODES.includes(opts.mode)) throw new UserError(`unknown mode "${opts.mode}" (expected infer or grad)`);
+  return typeof opts.config === 'string' ? loadAlbertConfig(opts.config) : opts.config;
+}
+
+/** The graph after all passes, before emission (also what `albert inspect --config` shows). */
+export function buildModelGraph(opts: CompileOptions, cfg: AlbertConfig = checkOptions(opts)): Graph {
+  const graph = buildAlbertGraph(cfg, {
+    head: opts.head,
+    train: opts.mode === 'grad',
+    numLabels: opts.numLabels,
+    numChoices: opts.numChoices,
+    maxSeqLength: opts.maxSeqLength,
+    maxPredictions: opts.maxPredictions,
+  });
+  const passes: Pass[] = [];
+  if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
+  passes.push(...cleanupPasses());
+  if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
+  runPipeline(graph, passes, { verify: true, dumpAfter: opts.dumpAfter, dump: opts.dump });
+  return graph;
+}
+
+export function compileModel(opts: CompileOptions): CompiledModel {
+  const t0 = performance.now();
+  const cfg = checkOptions(opts);
+  const graph = buildModelGraph(opts, cfg);
+  const paramsAs = opts.mode === 'infer' ? 'initializers' : 'inputs';
+  const rng = new InitRng(opts.seed ?? 12345);
+  const params = graph.params();
+  const model = emitModel(graph, {
+    paramsAs,
+    weights: (_name, v) => initialValues(v.input!.init, v.shape.reduce<number>((a, d) => a * (d as number), 1), rng),
+    docString: `ALBERT ${opts.head} (${opts.mode}) compiled by albert-compiler`,
+  });
+  const bytes = encodeModel(model);
+  const ops: Record<string, number> = {};
+  for (const n of graph.nodes) ops[n.op.name] = (ops[n.op.name] ?? 0) + 1;
+  const tensorOf = (name: string, v: { dtype: string; shape: (number | string)[] }): ManifestTensor => ({
+    name,
+    dtype: v.dtype,
+    shape: v.shape.map(canonDim),
+  });
+  const manifest: Manifest = {
+    format: 'albert-compiler/manifest@1',
+    head: opts.head,
+    mode: opts.mode,
+    config: cfg,
+    opset: 17,
+    inputs: graph.inputs.filter((v) => paramsAs === 'inputs' || v.input!.role !== 'param').map((v) => tensorOf(v.input!.name, v.type)),
+    outputs: graph.outputs.map((o) => tensorOf(o.name, o.value.type)),
+    parameters: params.map((v) => ({ input: v.input!.name, hfName: v.input!.hfName ?? v.input!.name, shape: v.shape as number[], transposed: v.input!.transposed ?? false })),
+    parametersAs: paramsAs,
+  };
+  const parameters = params.reduce((s, v) => s + v.shape.reduce<number>((a, d) => a * (d as number), 1), 0);
+  return { graph, model: bytes, manifest, stats: { nodes: graph.nodes.length, ops, parameters, seconds: (performance.now() - t0) / 1000 } };
+}
+
+/** Writes model.onnx and manifest.json atomically (temp file, then rename). */
+export function writeCompiled(c: CompiledModel, outDir: string): { modelPath: string; manifestPath: string } {
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create output directory ${outDir}: ${(e as Error).message}`);
+  }
+  const modelPath = join(outDir, 'model.onnx');
+  const manifestPath = join(outDir, 'manifest.json');
+  writeAtomic(modelPath, c.model);
+  writeAtomic(manifestPath, JSON.stringify(c.manifest, null, 2) + '\n');
+  return { modelPath, manifestPath };
+}
+
+export function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}

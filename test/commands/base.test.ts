@@ -1,0 +1,72 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Errors, Flags } from '@oclif/core';
+import { AlbertCommand, oneLine } from '../../src/commands/base.ts';
+import { ShapeError, UserError } from '../../src/ir/errors.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A command that throws whatever the test gives it. */
+function thrower(err: Error): typeof AlbertCommand {
+  return class extends AlbertCommand {
+    static override flags = { n: Flags.integer() };
+    async run(): Promise<void> {
+      await this.parse(this.ctor);
+      throw err;
+    }
+  };
+}
+
+/** Runs a command in-process, capturing what it writes to stderr. */
+async function runCapture(cmd: typeof AlbertCommand, argv: string[]): Promise<{ error: unknown; stderr: string }> {
+  const write = process.stderr.write;
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await (cmd as unknown as { run(argv: string[], root: string): Promise<unknown> }).run(argv, ROOT);
+    return { error: undefined, stderr };
+  } catch (error) {
+    return { error, stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe('AlbertCommand error handling', () => {
+  afterEach(() => {
+    process.exitCode = undefined; // oclif's catch sets it for bugs; this test process must pass
+  });
+
+  it('prints a UserError (and a ShapeError) as one line and exits 1', async () => {
+    for (const err of [new UserError('config.json: hidden_size must be a positive integer'), new ShapeError('MatMul(float32[2, 3], float32[4, 5]): inner dims differ')]) {
+      const r = await runCapture(thrower(err), []);
+      assert.ok(r.error instanceof Errors.ExitError);
+      assert.equal((r.error as Errors.ExitError).oclif.exit, 1);
+      assert.equal(r.stderr, `Error: ${err.message}\n`);
+    }
+  });
+
+  it('prints a flag-parse error as one line with a non-zero code', async () => {
+    const r = await runCapture(thrower(new Error('unreached')), ['--n', 'abc']);
+    assert.ok(r.error instanceof Errors.ExitError);
+    assert.ok((r.error as Errors.ExitError).oclif.exit! > 0);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+    assert.match(r.stderr, /^Error: Parsing --n Expected an integer but received: abc\n$/);
+  });
+
+  it('rethrows anything else with its stack', async () => {
+    const bug = new TypeError('x is undefined');
+    const r = await runCapture(thrower(bug), []);
+    assert.equal(r.error, bug);
+    assert.equal(r.stderr, '');
+  });
+
+  it('folds oclif messages into one plain line', () => {
+    assert.equal(oneLine('Nonexistent flag: --x\nSee more help with --help'), 'Nonexistent flag: --x');
+    assert.equal(oneLine('The following errors occurred:\n  \x1b[2mMissing required flag a\n  Missing required flag b\x1b[22m\nSee more help with --help'), 'Missing required flag a; Missing required flag b');
+  });
+});
