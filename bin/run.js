@@ -4,6 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `albert inspect ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { run, flush, handle, settings, Errors } = await import('@oclif/core');
 // tsx is already in place; oclif need not look for a TypeScript loader or a compiled lib/ itself.
 settings.enableAutoTranspile = false;

@@ -52,6 +52,7 @@ export interface Manifest {
   mode: 'infer' | 'grad';
   config: AlbertConfig;
   opset: number;
+  maxSeqLength: number;
   inputs: ManifestTensor[];
   outputs: ManifestTensor[];
   parameters: ManifestParameter[];
@@ -116,6 +117,7 @@ export function compileModel(opts: CompileOptions): CompiledModel {
     mode: opts.mode,
     config: cfg,
     opset: 17,
+    maxSeqLength: opts.maxSeqLength ?? cfg.maxPositionEmbeddings,
     inputs: graph.inputs.filter((v) => paramsAs === 'inputs' || v.input!.role !== 'param').map((v) => tensorOf(v.input!.name, v.type)),
     outputs: graph.outputs.map((o) => tensorOf(o.name, o.value.type)),
     parameters: params.map((v) => ({ input: v.input!.name, hfName: v.input!.hfName ?? v.input!.name, shape: v.shape as number[], transposed: v.input!.transposed ?? false })),

@@ -20,8 +20,8 @@ export default class Compile extends AlbertCommand {
     mode: Flags.string({ required: true, options: ['infer', 'grad'], description: 'infer: forward graph, weights as initializers; grad: loss and gradients, parameters as inputs' }),
     'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
     'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
-    'max-seq-length': Flags.integer({ min: 1, description: 'fix the sequence length (default: symbolic "seq")' }),
-    'max-predictions': Flags.integer({ min: 1, description: 'fix the number of masked positions per sequence (pretraining/mlm)' }),
+    'max-seq-length': Flags.integer({ min: 1, description: 'longest sequence the model will take (checked against max_position_embeddings; seq stays a dynamic dim)' }),
+    'max-predictions': Flags.integer({ min: 1, description: 'masked positions per sequence, the original max_predictions_per_seq (pretraining/mlm; default 20)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'leave Einsum ops in the graph instead of lowering them' }),
     'dump-after': Flags.string({
       multiple: true,

@@ -2,8 +2,10 @@
 // the library lazily inside run(), so loading this list (and --help) stays fast.
 import Compile from './compile.ts';
 import Inspect from './inspect.ts';
+import Run from './run.ts';
 
 export const commands = {
   compile: Compile,
   inspect: Inspect,
+  run: Run,
 };
