@@ -81,6 +81,12 @@ describe('elementwise ops', () => {
         ops.mod(ops.add(a, 7), ops.add(b, 1)),
       ],
     }));
+  it('IsNaN and IsInf agree with onnxruntime', () =>
+    checkOnnxAgreement({
+      name: 'nan-inf',
+      inputs: [{ name: 'x', shape: [5], values: [0, NaN, Infinity, -Infinity, -2.5] }],
+      build: ([x]) => [ops.isNaN(x), ops.isInf(x)],
+    }));
   it('uint32 arithmetic wraps identically', () =>
     checkOnnxAgreement({
       name: 'uint32',
