@@ -15,12 +15,14 @@ import { autodiffPass } from './passes/autodiff.ts';
 import { lowerEinsumPass } from './passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from './passes/pipeline.ts';
 import type { Pass } from './passes/pass.ts';
+import type { OptimizerName } from './passes/optimizer.ts';
+import { planTrainGraph, type TrainingManifest } from './train/train-graph.ts';
 
 export interface CompileOptions {
   /** A preset name, a config file or directory, or a config object. */
   config: string | AlbertConfig;
   head: string;
-  mode: 'infer' | 'grad';
+  mode: CompileMode;
   numLabels?: number;
   numChoices?: number;
   maxSeqLength?: number;
@@ -30,6 +32,26 @@ export interface CompileOptions {
   dump?: (pass: string, text: string) => void;
   /** Seed for the initial weights of an inference model (no checkpoint yet). */
   seed?: number;
+  /** The optimizer step of a --mode train graph (ignored by the other modes). */
+  train?: TrainSettings;
+}
+
+export type CompileMode = 'infer' | 'grad' | 'train';
+
+/** What a training graph is compiled with (defaults: the original ALBERT optimisers). */
+export interface TrainSettings {
+  /** Default: lamb for the pretraining head (run_pretraining), adamw otherwise (run_classifier, run_squad, run_race). */
+  optimizer?: OptimizerName;
+  gradAccum?: number;
+  /** Regular expressions over parameter (TF) names; matching parameters are not trained. */
+  freeze?: string[];
+  biasCorrection?: boolean;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** 0 turns clipping off. */
+  clipNorm?: number;
 }
 
 export interface ManifestTensor {
@@ -49,7 +71,7 @@ export interface ManifestParameter {
 export interface Manifest {
   format: 'albert-compiler/manifest@1';
   head: string;
-  mode: 'infer' | 'grad';
+  mode: CompileMode;
   config: AlbertConfig;
   opset: number;
   maxSeqLength: number;
@@ -57,6 +79,12 @@ export interface Manifest {
   outputs: ManifestTensor[];
   parameters: ManifestParameter[];
   parametersAs: 'inputs' | 'initializers';
+  /**
+   * Training graphs only: the optimizer settings, the scalar inputs, every trained parameter
+   * with its slots and the outputs holding their next values, the frozen parameters, and
+   * `handoff` (output -> input pairs the loop feeds back after each run).
+   */
+  training?: TrainingManifest;
 }
 
 export interface CompiledModel {
@@ -66,35 +94,62 @@ export interface CompiledModel {
   stats: { nodes: number; ops: Record<string, number>; parameters: number; seconds: number };
 }
 
-const MODES = ['infer', 'grad'];
+const MODES: readonly CompileMode[] = ['infer', 'grad', 'train'];
 
 function checkOptions(opts: CompileOptions): AlbertConfig {
-  if (!MODES.includes(opts.mode)) throw new UserError(`unknown mode "${opts.mode}" (expected infer or grad)`);
+  if (!MODES.includes(opts.mode)) throw new UserError(`unknown mode "${opts.mode}" (expected infer, grad or train)`);
   return typeof opts.config === 'string' ? loadAlbertConfig(opts.config) : opts.config;
+}
+
+/** The default optimizer of the original scripts: LAMB for pretraining, AdamW for fine-tuning. */
+export function defaultOptimizer(head: string): OptimizerName {
+  return head === 'pretraining' ? 'lamb' : 'adamw';
 }
 
 /** The graph after all passes, before emission (also what `albert inspect --config` shows). */
 export function buildModelGraph(opts: CompileOptions, cfg: AlbertConfig = checkOptions(opts)): Graph {
-  const graph = buildAlbertGraph(cfg, {
-    head: opts.head,
-    train: opts.mode === 'grad',
-    numLabels: opts.numLabels,
-    numChoices: opts.numChoices,
-    maxSeqLength: opts.maxSeqLength,
-    maxPredictions: opts.maxPredictions,
-  });
+  return buildGraphAndTraining(opts, cfg).graph;
+}
+
+function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph: Graph; training?: () => TrainingManifest } {
   const passes: Pass[] = [];
-  if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
+  let graph: Graph;
+  let training: (() => TrainingManifest) | undefined;
+  if (opts.mode === 'train') {
+    const t = opts.train ?? {};
+    const plan = planTrainGraph(cfg, {
+      ...t,
+      optimizer: t.optimizer ?? defaultOptimizer(opts.head),
+      head: opts.head,
+      numLabels: opts.numLabels,
+      numChoices: opts.numChoices,
+      maxSeqLength: opts.maxSeqLength,
+      maxPredictions: opts.maxPredictions,
+    });
+    graph = plan.graph;
+    training = plan.training;
+    passes.push(...plan.passes);
+  } else {
+    graph = buildAlbertGraph(cfg, {
+      head: opts.head,
+      train: opts.mode === 'grad',
+      numLabels: opts.numLabels,
+      numChoices: opts.numChoices,
+      maxSeqLength: opts.maxSeqLength,
+      maxPredictions: opts.maxPredictions,
+    });
+    if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
+  }
   passes.push(...cleanupPasses());
   if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
   runPipeline(graph, passes, { verify: true, dumpAfter: opts.dumpAfter, dump: opts.dump });
-  return graph;
+  return { graph, training };
 }
 
 export function compileModel(opts: CompileOptions): CompiledModel {
   const t0 = performance.now();
   const cfg = checkOptions(opts);
-  const graph = buildModelGraph(opts, cfg);
+  const { graph, training } = buildGraphAndTraining(opts, cfg);
   const paramsAs = opts.mode === 'infer' ? 'initializers' : 'inputs';
   const rng = new InitRng(opts.seed ?? 12345);
   const params = graph.params();
@@ -122,6 +177,7 @@ export function compileModel(opts: CompileOptions): CompiledModel {
     outputs: graph.outputs.map((o) => tensorOf(o.name, o.value.type)),
     parameters: params.map((v) => ({ input: v.input!.name, hfName: v.input!.hfName ?? v.input!.name, shape: v.shape as number[], transposed: v.input!.transposed ?? false })),
     parametersAs: paramsAs,
+    ...(training ? { training: training() } : {}),
   };
   const parameters = params.reduce((s, v) => s + v.shape.reduce<number>((a, d) => a * (d as number), 1), 0);
   return { graph, model: bytes, manifest, stats: { nodes: graph.nodes.length, ops, parameters, seconds: (performance.now() - t0) / 1000 } };

@@ -1,0 +1,128 @@
+/**
+ * The training graph of one ALBERT head: the model's training forward pass (losses as the
+ * gradient graph has them), cheap metrics, then autodiff and the optimizer pass, giving one
+ * ONNX-ready step
+ *   (params, optimizer slots, step, lr settings, batch) -> (loss, metrics, new params, new slots).
+ * With gradient accumulation (K micro-steps) each run differentiates its share of the K-times
+ * larger batch's loss (loss-share.ts), so the K accumulated gradients are that batch's gradient.
+ */
+import { UserError } from '../ir/errors.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { AlbertConfig } from '../model/config.ts';
+import { buildAlbertGraph } from '../model/albert.ts';
+import { modelParams } from '../model/params.ts';
+import { autodiffPass } from '../passes/autodiff.ts';
+import { optimizerPass, resolveOptimizerSettings, STEP_INPUTS, type OptimizerInfo, type OptimizerOptions } from '../passes/optimizer.ts';
+import type { Pass } from '../passes/pass.ts';
+import { runPipeline } from '../passes/pipeline.ts';
+import { addLossShare, LOSS_SHARE, type AccumulationTotal } from './loss-share.ts';
+import { addMetrics } from './metrics.ts';
+
+export { ACCUM_INPUTS, LOSS_SHARE } from './loss-share.ts';
+
+export interface TrainGraphOptions extends OptimizerOptions {
+  head: string;
+  numLabels?: number;
+  numChoices?: number;
+  maxSeqLength?: number;
+  maxPredictions?: number;
+  /** Regular expressions over the parameters' TF names: matching parameters are not trained. */
+  freeze?: string[];
+  /** float64 builds the same step for the reference interpreter. */
+  dtype?: 'float32' | 'float64';
+}
+
+export interface AccumulationInfo {
+  steps: number;
+  microStep: string;
+  /** Inputs the loop computes over all K micro-batches of one update and feeds to each of them. */
+  totals: AccumulationTotal[];
+  /** The micro-batch's share of the big batch's loss (the one differentiated); summed over the K micro-steps it is the big batch's loss. */
+  lossShare: string;
+}
+
+export interface TrainingManifest extends OptimizerInfo {
+  /** Loss outputs, as in the gradient graph (for the micro-batch of this run). */
+  losses: string[];
+  accumulation: AccumulationInfo | null;
+  /**
+   * Dropout's RNG inputs when the model has dropout: masks are a function of (seed, step, site,
+   * element), so the loop feeds a new step on every run (every micro-step too) for fresh masks.
+   */
+  dropout: { seed: string; step: string } | null;
+}
+
+export interface TrainGraphPlan {
+  /** The model's training forward graph with metrics (and loss shares), before the passes. */
+  graph: Graph;
+  /** autodiff and the optimizer, to run first in the compile pipeline. */
+  passes: Pass[];
+  /** Available once the passes have run. */
+  training(): TrainingManifest;
+}
+
+export function planTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): TrainGraphPlan {
+  const settings = resolveOptimizerSettings(opts);
+  const g = buildAlbertGraph(cfg, {
+    head: opts.head,
+    train: true,
+    numLabels: opts.numLabels,
+    numChoices: opts.numChoices,
+    maxSeqLength: opts.maxSeqLength,
+    maxPredictions: opts.maxPredictions,
+    dtype: opts.dtype,
+  });
+  // Names (and so decay flags) do not depend on the label count.
+  const specs = new Map(modelParams(cfg, opts.head, { numLabels: 1 }).map((s) => [s.name, s]));
+  const decay = opts.decay ?? ((name: string): boolean => specs.get(name)?.decay ?? !/LayerNorm|layer_norm|bias/.test(name));
+  const trainable = selectTrainable(g, opts.freeze ?? [], opts.head);
+  const losses = g.outputs.map((o) => o.name);
+  const dropout = g.inputByName('dropout_seed') && g.inputByName('dropout_step') ? { seed: 'dropout_seed', step: 'dropout_step' } : null;
+  const metrics = addMetrics(g);
+
+  let accumulation: AccumulationInfo | null = null;
+  if (settings.gradAccum > 1) {
+    const totals = addLossShare(g);
+    accumulation = { steps: settings.gradAccum, microStep: STEP_INPUTS.microStep, totals, lossShare: LOSS_SHARE };
+  }
+  let info: OptimizerInfo | null = null;
+  const passes: Pass[] = [
+    autodiffPass({ loss: accumulation ? LOSS_SHARE : 'loss', wrt: trainable }),
+    optimizerPass({ ...opts, decay }, (i) => (info = i)),
+  ];
+  return {
+    graph: g,
+    passes,
+    training(): TrainingManifest {
+      if (!info) throw new Error('training(): the optimizer pass has not run yet');
+      const i: OptimizerInfo = info;
+      return { ...i, metrics: [...metrics, ...i.metrics], losses, accumulation, dropout };
+    },
+  };
+}
+
+/** planTrainGraph with its passes run (no clean-up or einsum lowering): for the interpreter and tests. */
+export function buildTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): { graph: Graph; training: TrainingManifest } {
+  const plan = planTrainGraph(cfg, opts);
+  runPipeline(plan.graph, plan.passes, { verify: true });
+  return { graph: plan.graph, training: plan.training() };
+}
+
+function selectTrainable(g: Graph, freeze: string[], head: string): string[] {
+  const names = g.params().map((p) => p.input!.name);
+  const frozen = new Set<string>();
+  for (const pattern of freeze) {
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern);
+    } catch (e) {
+      throw new UserError(`--freeze ${JSON.stringify(pattern)}: not a valid regular expression (${(e as Error).message})`);
+    }
+    const hit = names.filter((n) => re.test(n));
+    if (hit.length === 0) throw new UserError(`--freeze ${JSON.stringify(pattern)} matches no parameter of the ${head} model (they are named like bert/embeddings/word_embeddings)`);
+    for (const n of hit) frozen.add(n);
+  }
+  const trainable = names.filter((n) => !frozen.has(n));
+  if (trainable.length === 0) throw new UserError(`--freeze ${freeze.map((p) => JSON.stringify(p)).join(' ')} freezes every parameter: nothing left to train`);
+  return trainable;
+}
