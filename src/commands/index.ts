@@ -2,12 +2,18 @@
 // the library lazily inside run(), so loading this list (and --help) stays fast.
 import Compile from './compile.ts';
 import Convert from './convert.ts';
+import CreatePretrainingData from './create-pretraining-data.ts';
 import Inspect from './inspect.ts';
 import Run from './run.ts';
+import Tokenize from './tokenize.ts';
+import TrainTokenizer from './train-tokenizer.ts';
 
 export const commands = {
   compile: Compile,
   convert: Convert,
+  'create-pretraining-data': CreatePretrainingData,
   inspect: Inspect,
   run: Run,
+  tokenize: Tokenize,
+  'train-tokenizer': TrainTokenizer,
 };
