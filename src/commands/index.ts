@@ -3,7 +3,9 @@
 import Compile from './compile.ts';
 import Convert from './convert.ts';
 import CreatePretrainingData from './create-pretraining-data.ts';
+import Export from './export.ts';
 import Inspect from './inspect.ts';
+import PredictFillMask from './predict/fill-mask.ts';
 import Run from './run.ts';
 import Tokenize from './tokenize.ts';
 import TrainTokenizer from './train-tokenizer.ts';
@@ -12,7 +14,9 @@ export const commands = {
   compile: Compile,
   convert: Convert,
   'create-pretraining-data': CreatePretrainingData,
+  export: Export,
   inspect: Inspect,
+  'predict:fill-mask': PredictFillMask,
   run: Run,
   tokenize: Tokenize,
   'train-tokenizer': TrainTokenizer,

@@ -47,14 +47,22 @@ type HfConfigJson = Record<string, string | number | string[] | Record<string, s
 function configJson(cfg: AlbertConfig, params: ParamSpec[], architecture: string): HfConfigJson {
   const out: HfConfigJson = { architectures: [architecture], ...toHfJson(cfg), torch_dtype: 'float32' };
   if (architecture === 'AlbertForSequenceClassification') {
-    // HF takes num_labels from id2label; without it a 3-label head would not load (default 2).
-    const n = params.find((p) => p.hfName === 'classifier.weight')!.shape[0];
-    const labels = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
-    out.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
-    out.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
-    if (n === 1) out.problem_type = 'regression';
+    Object.assign(out, classifierLabelFields(params.find((p) => p.hfName === 'classifier.weight')!.shape[0]));
   }
   return out;
+}
+
+/**
+ * config.json fields of an n-label classifier. HF takes num_labels from id2label: without it a
+ * 3-label head would not load (default 2); one label means regression.
+ */
+export function classifierLabelFields(n: number): { id2label: Record<string, string>; label2id: Record<string, number>; problem_type?: 'regression' } {
+  const labels = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+  return {
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    ...(n === 1 ? { problem_type: 'regression' as const } : {}),
+  };
 }
 
 /** The parameters under their HF names and layout (aliases included), checked against the table. */

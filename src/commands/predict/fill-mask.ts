@@ -1,0 +1,58 @@
+import { Args, Flags } from '@oclif/core';
+import { AlbertCommand } from '../base.ts';
+
+export default class FillMaskCommand extends AlbertCommand {
+  static override summary = 'Predict the tokens behind each [MASK] in a text with a masked-LM model.';
+  static override description =
+    'Loads --model, an `albert export` directory (onnx/model.onnx, config.json, spiece.model) or a checkpoint with an MLM head (exported in memory, SentencePiece model from --spm-model-file or next to it), encodes the text with ALBERT\'s tokenizer ([MASK] as the mask token wherever it stands), runs the model in onnxruntime and prints, for each [MASK], the --top-k pieces with their softmax probabilities, then the text filled with the best ones. Results on stdout (--json: one JSON document), loading and timing on stderr.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --model web/albert-base-v2 "The capital of France is [MASK]."',
+    '<%= config.bin %> <%= command.id %> --model hf/albert-base-v2 --top-k 10 --json "Paris is the [MASK] of France."',
+  ];
+
+  static override args = {
+    text: Args.string({ required: true, description: 'text with one or more [MASK]' }),
+  };
+
+  static override flags = {
+    model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with an MLM head' }),
+    'top-k': Flags.integer({ min: 1, default: 5, description: 'candidates per [MASK]' }),
+    'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
+    config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
+    'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
+    threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
+    json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(FillMaskCommand);
+    const { FillMask, checkFillMaskInput } = await import('../../predict/fill-mask.ts');
+    checkFillMaskInput(args.text, flags['top-k']);
+    const t0 = performance.now();
+    const model = await FillMask.load({
+      model: flags.model,
+      spmModelFile: flags['spm-model-file'],
+      config: flags.config,
+      doLowerCase: flags['do-lower-case'],
+      threads: flags.threads,
+      log: (line) => this.note(line),
+    });
+    const loadSeconds = (performance.now() - t0) / 1000;
+    // Reported once the text is known to fit, so that a text the model cannot take fails in one line.
+    const r = await model.predict(args.text, flags['top-k']);
+    this.note(`loaded ${flags.model} (${model.kind === 'export' ? 'export' : 'checkpoint, exported in memory'}) in ${loadSeconds.toFixed(2)} s`);
+    this.note(`${r.ids.length} pieces, ${r.masks.length} mask${r.masks.length === 1 ? '' : 's'}, model run ${(r.runSeconds * 1000).toFixed(1)} ms`);
+    if (flags.json) {
+      await this.writeStdout(`${JSON.stringify({ text: r.text, filled: r.filled, pieces: r.pieces, ids: r.ids, masks: r.masks }, null, 2)}\n`);
+      return;
+    }
+    const lines: string[] = [];
+    r.masks.forEach((m, i) => {
+      lines.push(`[MASK] ${i + 1} of ${r.masks.length} (position ${m.position}):`);
+      const width = Math.max(...m.candidates.map((c) => c.token.length));
+      for (const c of m.candidates) lines.push(`  ${c.token.padEnd(width)}  ${c.score.toFixed(4)}  (${c.piece}, id ${c.id})`);
+    });
+    lines.push(`filled: ${r.filled}`);
+    await this.writeStdout(`${lines.join('\n')}\n`);
+  }
+}

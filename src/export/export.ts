@@ -1,0 +1,195 @@
+/**
+ * `albert export`: a checkpoint (any form loadCheckpoint reads) -> an inference ONNX model with
+ * its weights as initializers, in a HuggingFace/optimum directory with config.json and the
+ * tokenizer files, ready for transformers.js, onnxruntime or HF's own tools.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../ir/errors.ts';
+import { canonDim } from '../ir/shape.ts';
+import { DEFAULT_OPSET, emitModel, encodeModel } from '../backends/onnx/emit.ts';
+import { loadAlbertConfig, type AlbertConfig } from '../model/config.ts';
+import { guessHead, loadConfigForCheckpoint, loadFromOpened, openCheckpoint, type LoadReport } from '../model/weights/load.ts';
+import { decodeModelProto, type ModelProto } from '../text/model-proto.ts';
+import { buildExportGraph, EXPORT_HEADS, isExportHead, type ExportHead } from './export-graph.ts';
+import {
+  CONFIG_FILE,
+  MODEL_FILE,
+  SPECIAL_TOKENS_FILE,
+  SPM_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  hfConfigJson,
+  writeExportFiles,
+  type ExportFile,
+} from './hf-layout.ts';
+import { specialPieces, specialTokensMapJson, tokenizerConfigJson, tokenizerJson } from './tokenizer-json.ts';
+
+/** The ONNX opsets an export can target (the IR lowers to opset 17 only, for now). */
+export const EXPORT_OPSETS: readonly number[] = [DEFAULT_OPSET];
+
+export interface ExportOptions {
+  /** A TF checkpoint prefix, .safetensors file, checkpoint directory or .tar.gz. */
+  initCheckpoint: string;
+  /** Default: the head whose weights the checkpoint holds (a pretraining checkpoint gives mlm). */
+  head?: string;
+  /** Preset, config file or directory, or a config; default: the config stored with the checkpoint. */
+  config?: string | AlbertConfig;
+  numLabels?: number;
+  numChoices?: number;
+  opset?: number;
+  keepEinsum?: boolean;
+  /** Default: spiece.model, 30k-clean.model or the only *.model next to the checkpoint. */
+  spmModelFile?: string;
+  /** Tokenizer flags written to tokenizer.json/tokenizer_config.json (defaults: true, false). */
+  doLowerCase?: boolean;
+  keepAccents?: boolean;
+  /** Seed for parameters the checkpoint lacks (default 12345). */
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface ExportedTensor {
+  name: string;
+  dtype: string;
+  shape: (number | string)[];
+}
+
+export interface ExportResult {
+  config: AlbertConfig;
+  head: ExportHead;
+  numLabels?: number;
+  numChoices?: number;
+  opset: number;
+  /** onnx/model.onnx's bytes. */
+  model: Uint8Array;
+  /** Every file of the directory (the model included), paths relative to it. */
+  files: ExportFile[];
+  report: LoadReport;
+  /** The SentencePiece model the tokenizer files come from, when there is one. */
+  spmModelFile?: string;
+  inputs: ExportedTensor[];
+  outputs: ExportedTensor[];
+  stats: { nodes: number; ops: Record<string, number>; parameters: number; seconds: number };
+}
+
+/** The SentencePiece model shipped with a checkpoint: HF's name, the release's name, or the only *.model. */
+export function spmModelNextTo(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const n of [SPM_FILE, '30k-clean.model']) if (names.includes(n)) return join(dir, n);
+  const models = names.filter((n) => n.endsWith('.model'));
+  return models.length === 1 ? join(dir, models[0]) : undefined;
+}
+
+function readSpm(path: string): { bytes: Uint8Array; proto: ModelProto } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`--spm-model-file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a SentencePiece model' : (e as Error).message}`);
+  }
+  return { bytes, proto: decodeModelProto(bytes, path) };
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
+  const t0 = performance.now();
+  const opset = opts.opset ?? DEFAULT_OPSET;
+  if (!EXPORT_OPSETS.includes(opset)) throw new UserError(`--opset ${opset} is not supported (supported: ${EXPORT_OPSETS.join(', ')})`);
+  if (opts.head !== undefined && !isExportHead(opts.head)) {
+    const hint = opts.head === 'pretraining' ? ': export its masked-LM part with --head mlm' : '';
+    throw new UserError(`--head ${opts.head} cannot be exported (expected one of ${EXPORT_HEADS.join(', ')})${hint}`);
+  }
+  const explicitConfig = opts.config === undefined ? undefined : typeof opts.config === 'string' ? loadAlbertConfig(opts.config) : opts.config;
+  // The tokenizer is checked before the weights are read: a bad --spm-model-file fails fast.
+  const spm = opts.spmModelFile !== undefined ? { path: opts.spmModelFile, ...readSpm(opts.spmModelFile) } : undefined;
+  const ckpt = await openCheckpoint(opts.initCheckpoint, { log: opts.log });
+  try {
+    const config = explicitConfig ?? loadConfigForCheckpoint(ckpt.dir);
+    if (!config) throw new UserError(`${opts.initCheckpoint}: no albert_config.json or config.json next to the checkpoint: pass --config <file|preset>`);
+    const guessed = guessHead(ckpt);
+    const head: ExportHead = (opts.head as ExportHead | undefined) ?? (guessed.head === 'pretraining' ? 'mlm' : guessed.head);
+    const numLabels = head === 'classifier' ? (opts.numLabels ?? (guessed.head === 'classifier' ? guessed.numLabels : undefined)) : undefined;
+    if (head === 'classifier' && numLabels === undefined) {
+      throw new UserError(`${opts.initCheckpoint}: the checkpoint has no classifier layer to take the number of labels from: pass --num-labels`);
+    }
+    if (opts.numLabels !== undefined && head !== 'classifier') throw new UserError(`--num-labels applies to --head classifier only (the head is ${head})`);
+    if (opts.numChoices !== undefined && head !== 'multiple-choice') throw new UserError(`--num-choices applies to --head multiple-choice only (the head is ${head})`);
+    const numChoices = head === 'multiple-choice' ? (opts.numChoices ?? 4) : undefined;
+
+    const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum });
+    const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log });
+    const model = encodeModel(
+      emitModel(graph, {
+        paramsAs: 'initializers',
+        weights: (name) => values.get(name)!,
+        opset,
+        docString: `ALBERT ${head} exported by albert-compiler`,
+      }),
+    );
+
+    const spmPath = spm?.path ?? spmModelNextTo(ckpt.dir);
+    const tokenizer = spm ?? (spmPath !== undefined ? { path: spmPath, ...readSpm(spmPath) } : undefined);
+    const special = tokenizer ? specialPieces(tokenizer.proto, tokenizer.path) : null;
+    if (tokenizer && tokenizer.proto.pieces.length > config.vocabSize) {
+      throw new UserError(`${tokenizer.path}: the SentencePiece model has ${tokenizer.proto.pieces.length} pieces, more than the model's vocab_size ${config.vocabSize}`);
+    }
+    if (tokenizer && tokenizer.proto.pieces.length < config.vocabSize) {
+      opts.log?.(`note: ${tokenizer.path} has ${tokenizer.proto.pieces.length} pieces, the model's vocab_size is ${config.vocabSize} (the extra rows are never used)`);
+    }
+    const files: ExportFile[] = [
+      { path: CONFIG_FILE, data: json(hfConfigJson(config, { head, opset, numChoices }, { numLabels, special })) },
+      { path: MODEL_FILE, data: model },
+    ];
+    if (tokenizer) {
+      const settings = { doLowerCase: opts.doLowerCase ?? true, keepAccents: opts.keepAccents ?? false, modelMaxLength: config.maxPositionEmbeddings };
+      files.push(
+        { path: TOKENIZER_FILE, data: json(tokenizerJson(tokenizer.proto, settings, tokenizer.path)) },
+        { path: TOKENIZER_CONFIG_FILE, data: json(tokenizerConfigJson(tokenizer.proto, settings, tokenizer.path)) },
+        { path: SPECIAL_TOKENS_FILE, data: json(specialTokensMapJson(tokenizer.proto, tokenizer.path)) },
+        { path: SPM_FILE, data: tokenizer.bytes },
+      );
+    } else {
+      opts.log?.(`no SentencePiece model next to ${opts.initCheckpoint}: exporting without tokenizer files (pass --spm-model-file)`);
+    }
+
+    const ops: Record<string, number> = {};
+    for (const n of graph.nodes) ops[n.op.name] = (ops[n.op.name] ?? 0) + 1;
+    const tensor = (name: string, t: { dtype: string; shape: (number | string)[] }): ExportedTensor => ({ name, dtype: t.dtype, shape: t.shape.map(canonDim) });
+    return {
+      config,
+      head,
+      numLabels,
+      numChoices,
+      opset,
+      model,
+      files,
+      report,
+      spmModelFile: tokenizer?.path,
+      inputs: graph.inputs.filter((v) => v.input!.role !== 'param').map((v) => tensor(v.input!.name, v.type)),
+      outputs: graph.outputs.map((o) => tensor(o.name, o.value.type)),
+      stats: {
+        nodes: graph.nodes.length,
+        ops,
+        parameters: params.reduce((s, p) => s + p.shape.reduce((a, d) => a * d, 1), 0),
+        seconds: (performance.now() - t0) / 1000,
+      },
+    };
+  } finally {
+    ckpt.close();
+  }
+}
+
+/** Writes an export's files to `outDir` (all-or-nothing); returns their paths. */
+export function writeExport(result: ExportResult, outDir: string): string[] {
+  return writeExportFiles(outDir, result.files);
+}

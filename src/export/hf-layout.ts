@@ -1,0 +1,117 @@
+/**
+ * The export directory, in the layout HuggingFace optimum writes and transformers.js reads:
+ *
+ *   config.json              HF AlbertConfig (model_type albert, architectures, id2label, ...)
+ *   onnx/model.onnx          the model (transformers.js loads onnx/model.onnx for fp32)
+ *   tokenizer.json           the tokenizer in HF "tokenizers" format
+ *   tokenizer_config.json    tokenizer_class AlbertTokenizer and its flags
+ *   special_tokens_map.json
+ *   spiece.model             the SentencePiece model itself (HF's AlbertTokenizer, and ours)
+ *
+ * Files are written to temp names and renamed only once all are written, so a failure leaves
+ * what the directory held before.
+ */
+import { classifierLabelFields } from '../model/weights/save-hf.ts';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../ir/errors.ts';
+import { toHfJson, type AlbertConfig } from '../model/config.ts';
+import type { ExportHead } from './export-graph.ts';
+import type { SpecialPieces } from './tokenizer-json.ts';
+
+export const MODEL_FILE = 'onnx/model.onnx';
+export const CONFIG_FILE = 'config.json';
+export const TOKENIZER_FILE = 'tokenizer.json';
+export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+export const SPECIAL_TOKENS_FILE = 'special_tokens_map.json';
+export const SPM_FILE = 'spiece.model';
+
+const LAYOUT_FILES = [CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_FILE, SPM_FILE];
+
+/** One file of the export: its path inside the directory and its bytes or text. */
+export interface ExportFile {
+  path: string;
+  data: Uint8Array | string;
+}
+
+/** The HF model class for a head (squad2 has none in HF: its encoder loads as AlbertModel). */
+export function architectureOf(head: ExportHead): string {
+  switch (head) {
+    case 'encoder':
+    case 'squad2':
+      return 'AlbertModel';
+    case 'mlm':
+      return 'AlbertForMaskedLM';
+    case 'classifier':
+      return 'AlbertForSequenceClassification';
+    case 'squad':
+      return 'AlbertForQuestionAnswering';
+    case 'multiple-choice':
+      return 'AlbertForMultipleChoice';
+  }
+}
+
+type ConfigValue = string | number | boolean | string[] | Record<string, string | number>;
+
+/** What this tool records about the export in config.json (HF keeps unknown keys as attributes). */
+export interface ExportInfo {
+  head: ExportHead;
+  opset: number;
+  numChoices?: number;
+}
+
+/**
+ * config.json: HF's AlbertConfig for the head. id2label/label2id carry the number of labels
+ * (HF reads num_labels from them); the token ids are the special pieces' ids in spiece.model.
+ */
+export function hfConfigJson(cfg: AlbertConfig, info: ExportInfo, opts: { numLabels?: number; special?: SpecialPieces | null }): Record<string, ConfigValue | Record<string, ConfigValue>> {
+  const out: Record<string, ConfigValue | Record<string, ConfigValue>> = { architectures: [architectureOf(info.head)], ...toHfJson(cfg) };
+  const sp = opts.special;
+  if (sp) {
+    if (sp.pad) out.pad_token_id = sp.pad.id;
+    out.bos_token_id = sp.cls.id;
+    out.eos_token_id = sp.sep.id;
+  }
+  if (info.head === 'classifier') Object.assign(out, classifierLabelFields(opts.numLabels ?? 2));
+  out.torch_dtype = 'float32';
+  out.albert_compiler = {
+    head: info.head,
+    opset: info.opset,
+    ...(info.numChoices !== undefined ? { num_choices: info.numChoices } : {}),
+  };
+  return out;
+}
+
+/**
+ * Writes the files under `dir` (sub-directories created), all-or-nothing, and removes the
+ * layout's files it does not write. Returns the paths written.
+ */
+export function writeExportFiles(dir: string, files: readonly ExportFile[]): string[] {
+  try {
+    if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new UserError(`--out ${dir} is a file, not a directory`);
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
+  }
+  const suffix = `.partial-${process.pid}`;
+  const staged: [tmp: string, final: string][] = [];
+  try {
+    for (const f of files) {
+      const final = join(dir, f.path);
+      mkdirSync(dirname(final), { recursive: true });
+      const tmp = `${final}${suffix}`;
+      staged.push([tmp, final]);
+      writeFileSync(tmp, f.data);
+    }
+    for (const [tmp, final] of staged) renameSync(tmp, final);
+    // A file of the layout this export does not write (tokenizer files of an earlier export
+    // with a tokenizer) would describe another model: it goes.
+    const written = new Set(files.map((f) => f.path));
+    for (const f of LAYOUT_FILES) if (!written.has(f)) rmSync(join(dir, f), { force: true });
+  } catch (e) {
+    for (const [tmp] of staged) rmSync(tmp, { force: true });
+    throw new UserError(`cannot write ${dir}: ${(e as Error).message}`);
+  }
+  return staged.map(([, final]) => final);
+}

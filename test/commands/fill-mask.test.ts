@@ -1,0 +1,149 @@
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { c as createTar } from 'tar';
+import { UserError } from '../../src/ir/errors.ts';
+import { exportModel, writeExport } from '../../src/export/export.ts';
+import { FillMask } from '../../src/predict/fill-mask.ts';
+import { tempDir, tinyConfig, trainSpm, writeCheckpoint } from '../export/fixtures.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'run.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function albert(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function assertOneLineError(r: Run, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0], /^Error: /);
+  assert.match(lines[0], pattern);
+}
+
+interface Candidate {
+  id: number;
+  piece: string;
+  token: string;
+  score: number;
+}
+
+interface JsonResult {
+  text: string;
+  filled: string;
+  pieces: string[];
+  ids: number[];
+  masks: { position: number; candidates: Candidate[] }[];
+}
+
+/** Probabilities: in (0, 1], descending, summing to at most 1. */
+function assertRanked(scores: number[]): void {
+  assert.ok(scores.every((p) => p > 0 && p <= 1), `not probabilities: ${scores}`);
+  for (let i = 1; i < scores.length; i++) assert.ok(scores[i] <= scores[i - 1], `not descending: ${scores}`);
+  assert.ok(scores.reduce((a, b) => a + b, 0) <= 1 + 1e-9);
+}
+
+describe('albert predict fill-mask', () => {
+  const root = tempDir('fill');
+  let ckpt: string;
+  let exported: string;
+
+  before(async () => {
+    const spm = trainSpm(root);
+    ckpt = writeCheckpoint(join(root, 'ckpt'), tinyConfig(spm.pieces), 'pretraining', { spm: spm.path }).dir;
+    exported = join(root, 'web', 'mlm');
+    writeExport(await exportModel({ initCheckpoint: ckpt }), exported);
+  });
+
+  it('prints the top-k tokens per [MASK] with probabilities, and the filled text', async () => {
+    const text = 'The capital of France is [MASK].';
+    const r = await albert('predict', 'fill-mask', '--model', exported, text);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^\[MASK\] 1 of 1 \(position \d+\):$/);
+    const rows = lines.slice(1, -1);
+    assert.equal(rows.length, 5);
+    const scores = rows.map((l) => {
+      const m = /^ {2}(\S.*?) +(\d\.\d{4}) {2}\((.+), id (\d+)\)$/.exec(l);
+      assert.ok(m, `bad candidate line: ${JSON.stringify(l)}`);
+      return Number(m[2]);
+    });
+    assertRanked(scores);
+    assert.match(lines[lines.length - 1], /^filled: The capital of France is .+\.$/);
+    assert.match(r.stderr, /loaded .* \(export\) in \d+\.\d+ s/);
+    assert.match(r.stderr, /model run \d+\.\d ms/);
+  });
+
+  it('answers in JSON, for several masks, the same from the export and from the checkpoint', async () => {
+    const text = 'Paris is the [MASK] of France, [MASK] said.';
+    const [fromExport, fromCheckpoint] = await Promise.all([
+      albert('predict', 'fill-mask', '--model', exported, '--top-k', '3', '--json', text),
+      albert('predict', 'fill-mask', '--model', ckpt, '--top-k', '3', '--json', text),
+    ]);
+    assert.equal(fromExport.code, 0, fromExport.stderr);
+    assert.equal(fromCheckpoint.code, 0, fromCheckpoint.stderr);
+    assert.match(fromCheckpoint.stderr, /exporting the checkpoint's mlm head in memory/);
+    const a = JSON.parse(fromExport.stdout) as JsonResult;
+    const b = JSON.parse(fromCheckpoint.stdout) as JsonResult;
+    assert.equal(a.masks.length, 2);
+    for (const m of a.masks) {
+      assert.equal(m.candidates.length, 3);
+      assertRanked(m.candidates.map((c) => c.score));
+      assert.equal(a.ids[m.position], 4);
+      assert.equal(a.pieces[m.position], '[MASK]');
+    }
+    assert.deepEqual([a.ids[0], a.ids[a.ids.length - 1]], [2, 3]);
+    assert.ok(!a.filled.includes('[MASK]'));
+    assert.equal(a.filled, text.replace('[MASK]', a.masks[0].candidates[0].token).replace('[MASK]', a.masks[1].candidates[0].token));
+    assert.deepEqual(b.ids, a.ids);
+    assert.deepEqual(b.masks.map((m) => m.candidates.map((c) => c.id)), a.masks.map((m) => m.candidates.map((c) => c.id)));
+    b.masks.forEach((m, i) => m.candidates.forEach((c, j) => assert.ok(Math.abs(c.score - a.masks[i].candidates[j].score) < 1e-6)));
+
+    // A released-style .tar.gz holds its SentencePiece model inside (through the library: no spawn).
+    const tgz = join(root, 'albert_tiny.tar.gz');
+    await createTar({ gzip: true, file: tgz, cwd: root }, ['ckpt']);
+    const fromArchive = await (await FillMask.load({ model: tgz })).predict(text, 3);
+    assert.deepEqual(fromArchive.masks.map((m) => m.candidates.map((c) => c.id)), a.masks.map((m) => m.candidates.map((c) => c.id)));
+  });
+
+  it('reports bad input in one line', async () => {
+    const noSpm = join(root, 'web', 'no-spm');
+    cpSync(exported, noSpm, { recursive: true });
+    rmSync(join(noSpm, 'spiece.model'));
+    const cls = join(root, 'web', 'cls');
+    writeExport(await exportModel({ initCheckpoint: ckpt, head: 'classifier', numLabels: 2 }), cls);
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    const [noMask, missing, notModel] = await Promise.all([
+      albert('predict', 'fill-mask', '--model', exported, 'no mask here'),
+      albert('predict', 'fill-mask', '--model', noSpm, 'a [MASK]'),
+      albert('predict', 'fill-mask', '--model', empty, 'a [MASK]'),
+    ]);
+    assertOneLineError(noMask, /no \[MASK\] to fill/);
+    assertOneLineError(missing, /no-spm: missing spiece\.model/);
+    assertOneLineError(notModel, /empty: not a model directory: no onnx\/model\.onnx/);
+    // The rest through the library (a process each would cost a second): the same UserErrors.
+    const oneLine = (pattern: RegExp) => (e: unknown) => e instanceof UserError && !e.message.includes('\n') && pattern.test(e.message);
+    await assert.rejects(FillMask.load({ model: cls }), oneLine(/onnx\/model\.onnx: output "logits" is not \[batch, seq, vocab\]: fill-mask needs a masked-LM export/));
+    const model = await FillMask.load({ model: exported });
+    await assert.rejects(model.predict(`${'word '.repeat(80)}[MASK]`), oneLine(/the text is \d+ pieces long .* at most 64/));
+    await assert.rejects(model.predict('a [MASK]', 0), oneLine(/--top-k must be a positive integer/));
+    const clsCkpt = writeCheckpoint(join(root, 'cls-ckpt'), tinyConfig(model.tokenizer.vocabSize), 'classifier', { numLabels: 2, spm: join(exported, 'spiece.model') }).dir;
+    await assert.rejects(FillMask.load({ model: clsCkpt }), oneLine(/parameters of the masked-LM model are not in the checkpoint/));
+  });
+});
