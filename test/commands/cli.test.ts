@@ -1,38 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { albert, assertOneLineError } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'run.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs `albert ...` as a user would (each spawn costs about a second). */
-function albert(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
-function assertOneLineError(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0], /^Error: /);
-  assert.match(lines[0], pattern);
-}
 
 describe('albert CLI', () => {
   it('lists its commands in --help', async () => {

@@ -5,43 +5,20 @@
  * training step compiles (its time is printed, not asserted).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Manifest } from '../../src/compile.ts';
 import { createSession, runReference } from '../../src/backends/onnx/session.ts';
 import { tensor, type Tensor } from '../../src/ir/tensor.ts';
 import { checkOnnxModel, onnxCheckerUnavailable } from '../helpers/onnx-checker.ts';
 import { normal, rng } from '../helpers/random.ts';
+import { albert, assertOneLineError } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'run.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function albert(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 120_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
-function assertOneLineError(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0], /^Error: /);
-  assert.match(lines[0], pattern);
-}
 
 /** Feeds for every input the manifest lists: fresh weights, zero slots, a random batch. */
 function feedsFor(m: Manifest, B: number, S: number, totals: Record<string, number>): Record<string, Tensor> {

@@ -1,10 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { c as createTar } from 'tar';
 import { presetConfig, toOriginalJson } from '../../src/model/config.ts';
 import { modelParams, type ParamSpec } from '../../src/model/params.ts';
@@ -12,32 +10,11 @@ import { loadCheckpoint } from '../../src/model/weights/load.ts';
 import { saveHfModel } from '../../src/model/weights/save-hf.ts';
 import { normal, rng } from '../helpers/random.ts';
 import { DT, writeTfBundle } from '../model/weights/tf-bundle-writer.ts';
+import { albert, assertOneLineError } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'run.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function albert(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
-function assertOneLineError(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0], /^Error: /);
-  assert.match(lines[0], pattern);
-}
 
 const tiny = presetConfig('tiny')!;
 

@@ -1,51 +1,17 @@
 // `albert tokenize` end to end: the real binary on real model and vocab files.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AlbertTokenizer } from '../../src/text/albert-tokenizer.ts';
 import { SentencePieceProcessor } from '../../src/text/sentencepiece.ts';
 import { modelFile, spm, spmMissing } from '../text/spm-fixtures.ts';
+import { albertWith, assertOneLineError } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'run.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function albert(args: string[], stdin?: string): Promise<Run> {
-  if (stdin === undefined) {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-      });
-    });
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
-function assertOneLineError(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0], /^Error: /);
-  assert.match(lines[0], pattern);
-}
 
 describe('albert tokenize', () => {
   const dir = mkdtempSync(join(tmpdir(), 'albert-tokenize-'));
@@ -58,9 +24,9 @@ describe('albert tokenize', () => {
 
   it('prints pieces and ids, one line per input line, as the library makes them', async () => {
     const [text, json, stdin] = await Promise.all([
-      albert(['tokenize', '--spm-model-file', model, '--ids', lines.join('\n')]),
-      albert(['tokenize', '--spm-model-file', model, '--input', input, '--json', '--no-do-lower-case']),
-      albert(['tokenize', '--spm-model-file', model, '--input', '-'], `${lines[0]}\n`),
+      albertWith(['tokenize', '--spm-model-file', model, '--ids', lines.join('\n')]),
+      albertWith(['tokenize', '--spm-model-file', model, '--input', input, '--json', '--no-do-lower-case']),
+      albertWith(['tokenize', '--spm-model-file', model, '--input', '-'], { stdin: `${lines[0]}\n` }),
     ]);
     assert.equal(text.code, 0, text.stderr);
     const want = lines.map((l) => `${tok.tokenize(l).join(' ')}\t${tok.encode(l).join(' ')}`);
@@ -82,7 +48,7 @@ describe('albert tokenize', () => {
   });
 
   it('with --raw prints exactly what spm_encode prints', async (t) => {
-    const r = await albert(['tokenize', '--spm-model-file', model, '--raw', '--input', input]);
+    const r = await albertWith(['tokenize', '--spm-model-file', model, '--raw', '--input', input]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, lines.map((l) => `${spmLib.encodeAsPieces(l).join(' ')}\n`).join(''));
     const missing = spmMissing();
@@ -96,7 +62,7 @@ describe('albert tokenize', () => {
   it('tokenizes with a WordPiece vocab.txt', async () => {
     const vocab = join(dir, 'vocab.txt');
     writeFileSync(vocab, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', '北', '京', '!'].join('\n'));
-    const r = await albert(['tokenize', '--vocab-file', vocab, '--ids', 'Unaffable 北京! zzz']);
+    const r = await albertWith(['tokenize', '--vocab-file', vocab, '--ids', 'Unaffable 北京! zzz']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'un ##aff ##able 北 京 ! [UNK]\t4 5 6 7 8 9 1\n');
   });
@@ -105,10 +71,10 @@ describe('albert tokenize', () => {
     const corrupt = join(dir, 'corrupt.model');
     writeFileSync(corrupt, readFileSync(model).subarray(0, 4000));
     const [missingModel, truncated, missingInput, nothing] = await Promise.all([
-      albert(['tokenize', '--spm-model-file', join(dir, 'x.model'), 'hello']),
-      albert(['tokenize', '--spm-model-file', corrupt, 'hello']),
-      albert(['tokenize', '--spm-model-file', model, '--input', join(dir, 'missing.txt')]),
-      albert(['tokenize', '--spm-model-file', model]),
+      albertWith(['tokenize', '--spm-model-file', join(dir, 'x.model'), 'hello']),
+      albertWith(['tokenize', '--spm-model-file', corrupt, 'hello']),
+      albertWith(['tokenize', '--spm-model-file', model, '--input', join(dir, 'missing.txt')]),
+      albertWith(['tokenize', '--spm-model-file', model]),
     ]);
     assertOneLineError(missingModel, /x\.model: no such file/);
     assertOneLineError(truncated, /corrupt\.model: not a SentencePiece model \(protobuf parse failed at byte \d+ of 4000: /);

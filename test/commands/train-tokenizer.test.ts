@@ -1,43 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeModelProto, PieceType } from '../../src/text/model-proto.ts';
 import { syntheticCorpus } from '../text/train/corpus.ts';
+import { albert, assertOneLineError } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'run.js');
 const HAS_SPM = spawnSync('spm_encode', ['--version']).error === undefined;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function albert(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** A failed run: non-zero exit, nothing on stdout, and the error as the last stderr line (progress may precede it). */
-function assertError(r: Run, pattern: RegExp, onlyLine = true): void {
-  assert.notEqual(r.code, 0, `exit code 0; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  if (onlyLine) assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
-  const last = lines[lines.length - 1];
-  assert.match(last, /^Error: /);
-  assert.match(last, pattern);
-  assert.ok(!r.stderr.includes('    at '), 'no stack trace');
-}
 
 describe('albert train-tokenizer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'albert-train-tok-'));
@@ -101,10 +76,10 @@ describe('albert train-tokenizer', () => {
       albert('train-tokenizer', '--input', a, '--vocab-size', '800', '--model-prefix', join(dir, 'nope', 'sp')),
       albert('train-tokenizer', '--input', a, '--vocab-size', '800', '--model-prefix', prefix, '--character-coverage', 'most'),
     ]);
-    assertError(missing, /missing\.txt: no such file/);
-    assertError(small, /vocab_size 30 is too small for .*a\.txt: its \d+ required characters .* need at least \d+/, false);
-    assertError(noDir, /nope[/\\]sp\.model: directory .*nope does not exist/);
-    assertError(badCoverage, /expected a number, got "most"/);
+    assertOneLineError(missing, /missing\.txt: no such file/);
+    assertOneLineError(small, /vocab_size 30 is too small for .*a\.txt: its \d+ required characters .* need at least \d+/, false);
+    assertOneLineError(noDir, /nope[/\\]sp\.model: directory .*nope does not exist/);
+    assertOneLineError(badCoverage, /expected a number, got "most"/);
     assert.equal(readFileSync(`${prefix}.model`, 'utf8'), 'old model');
     assert.equal(readFileSync(`${prefix}.vocab`, 'utf8'), 'old vocab');
     assert.ok(!existsSync(join(dir, 'nope')));
