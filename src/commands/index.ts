@@ -6,6 +6,8 @@ import CreatePretrainingData from './create-pretraining-data.ts';
 import Export from './export.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
+import Pretrain from './pretrain.ts';
+import Quickstart from './quickstart.ts';
 import Run from './run.ts';
 import Tokenize from './tokenize.ts';
 import TrainTokenizer from './train-tokenizer.ts';
@@ -17,6 +19,8 @@ export const commands = {
   export: Export,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,
+  pretrain: Pretrain,
+  quickstart: Quickstart,
   run: Run,
   tokenize: Tokenize,
   'train-tokenizer': TrainTokenizer,

@@ -71,13 +71,45 @@ export function syntheticFeeds(manifest: Manifest, sizes: SyntheticSizes): Recor
         case 'dropout_step':
           data = Int32Array.of(0);
           break;
-        default:
-          throw new UserError(`manifest input "${t.name}": no synthetic data rule for it`);
+        default: {
+          const state = trainingStateFeed(manifest, t.name, n, B);
+          if (!state) throw new UserError(`manifest input "${t.name}": no synthetic data rule for it`);
+          data = state;
+        }
       }
     }
     feeds[t.name] = new ort.Tensor(t.dtype === 'float32' ? 'float32' : 'int32', data, shape);
   }
   return feeds;
+}
+
+/**
+ * The optimizer state and step scalars of a --mode train graph: a fresh run's (zero slots, step
+ * 0), with warmup off and a small learning rate so one run updates the parameters; with
+ * accumulation, micro-step 0 and totals that describe K such batches.
+ */
+function trainingStateFeed(m: Manifest, name: string, n: number, B: number): Float32Array | Int32Array | null {
+  if (!m.training) return null;
+  if (/\/(adam_m|adam_v|grad_acc)$/.test(name)) return new Float32Array(n);
+  const K = m.training.accumulation?.steps ?? 1;
+  const P = m.inputs.find((i) => i.name === 'masked_lm_weights')?.shape[1];
+  switch (name) {
+    case 'global_step':
+    case 'num_warmup_steps':
+    case 'micro_step':
+      return Int32Array.of(0);
+    case 'num_train_steps':
+      return Int32Array.of(1000);
+    case 'learning_rate':
+      return Float32Array.of(1e-4);
+    case 'accum_examples':
+      return Int32Array.of(K * B);
+    case 'accum_masked_lm_weight':
+      // masked_lm_weights are all ones above.
+      return typeof P === 'number' ? Float32Array.of(K * B * P) : null;
+    default:
+      return null;
+  }
 }
 
 function labelCount(m: Manifest): number {

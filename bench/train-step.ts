@@ -1,0 +1,162 @@
+/**
+ * Training-step benchmark (figures, not assertions): the compiled pretraining step of
+ * ALBERT-base (LAMB, G=K=1) run by the same Trainer `albert pretrain` uses, at batch 8 x seq 128
+ * and 8 x 512: seconds per step, tokens/s, the step's FLOPs (our FLOP rules) and the rate they
+ * imply, peak RSS; compile times of the base and xxlarge training graphs; and onnxruntime's own
+ * fp32 GEMM rate on this machine (one MatMul, 1024x768 by 768x3072, built with our IR), so the
+ * step can be read as a fraction of what the machine's GEMM does.
+ *
+ *   node --import tsx bench/train-step.ts [--threads N] [--steps N] [--only gemm,compile,128,512]
+ *
+ * Each case runs in its own process so that peak RSS is that case's.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { compileModel } from '../src/compile.ts';
+import { emitModel, encodeModel } from '../src/backends/onnx/emit.ts';
+import { createSession } from '../src/backends/onnx/session.ts';
+import { Graph } from '../src/ir/graph.ts';
+import { matmul } from '../src/ir/ops/index.ts';
+import { analyzeGraph } from '../src/inspect/index.ts';
+import { loadAlbertConfig } from '../src/model/config.ts';
+import { InitRng, initialValues } from '../src/model/init.ts';
+import { modelParams } from '../src/model/params.ts';
+import type { PretrainingBatch } from '../src/data/pretraining-dataset.ts';
+import { Trainer } from '../src/train/trainer.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const threads = Number(flag('--threads') ?? availableParallelism());
+const steps = Number(flag('--steps') ?? 3);
+
+interface CaseResult {
+  case: string;
+  [k: string]: unknown;
+}
+
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+async function gemm(): Promise<CaseResult> {
+  const [M, K, N] = [1024, 768, 3072];
+  const g = new Graph('gemm');
+  const a = g.input('a', 'float32', [M, K]);
+  const b = g.input('b', 'float32', [K, N]);
+  g.output('c', matmul(a, b));
+  const s = await createSession(encodeModel(emitModel(g, { paramsAs: 'inputs' })), { threads });
+  const r = new InitRng(1);
+  const feeds = {
+    a: new ort.Tensor('float32', initialValues({ kind: 'truncated_normal', stddev: 1 }, M * K, r), [M, K]),
+    b: new ort.Tensor('float32', initialValues({ kind: 'truncated_normal', stddev: 1 }, K * N, r), [K, N]),
+  };
+  for (let i = 0; i < 3; i++) await s.run(feeds);
+  const times: number[] = [];
+  // Many short runs: on a shared machine the best of them is the closest to the GEMM's peak.
+  for (let i = 0; i < 60; i++) {
+    const t = performance.now();
+    await s.run(feeds);
+    times.push((performance.now() - t) / 1000);
+  }
+  times.sort((x, y) => x - y);
+  const mid = times[Math.floor(times.length / 2)];
+  const flops = 2 * M * K * N;
+  return { case: 'gemm', shape: `${M}x${K}x${N}`, medianSeconds: mid, bestSeconds: times[0], gflopsMedian: flops / mid / 1e9, gflopsBest: flops / times[0] / 1e9 };
+}
+
+function compileTimes(): CaseResult {
+  const out: Record<string, unknown> = {};
+  for (const preset of ['base', 'xxlarge']) {
+    const c = compileModel({ config: preset, head: 'pretraining', mode: 'train', maxSeqLength: 512 });
+    out[preset] = { seconds: c.stats.seconds, nodes: c.stats.nodes, matmul: c.stats.ops.MatMul ?? 0, modelBytes: c.model.length };
+  }
+  return { case: 'compile', ...out, peakRssMb: peakRssMb() };
+}
+
+function syntheticBatch(B: number, S: number, P: number, V: number, seed: number): PretrainingBatch {
+  const r = new InitRng(seed);
+  const int = (n: number, max: number): Int32Array => Int32Array.from({ length: n }, () => Math.floor(r.uniform() * max));
+  return {
+    input_ids: int(B * S, V),
+    input_mask: new Int32Array(B * S).fill(1),
+    segment_ids: Int32Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
+    masked_lm_positions: int(B * P, S),
+    masked_lm_ids: int(B * P, V),
+    masked_lm_weights: new Float32Array(B * P).fill(1),
+    next_sentence_labels: int(B, 2),
+  };
+}
+
+async function step(S: number): Promise<CaseResult> {
+  const B = 8;
+  const P = 20;
+  const cfg = loadAlbertConfig('base');
+  const t0 = performance.now();
+  const trainer = await Trainer.create({ config: cfg, maxSeqLength: 512, maxPredictions: P, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads });
+  const setupSeconds = (performance.now() - t0) / 1000;
+  const r = new InitRng(2);
+  trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+  const flops = analyzeGraph(trainer.compiled.graph, { batchSize: B, seqLength: S, dims: { batch: B, seq: S } }).flops.total ?? NaN;
+  const times: number[] = [];
+  let loss = NaN;
+  for (let i = 0; i <= steps; i++) {
+    const res = await trainer.step(i, [syntheticBatch(B, S, P, cfg.vocabSize, i)]);
+    loss = res.loss;
+    if (i > 0) times.push(res.seconds); // the first run includes onnxruntime's warm-up
+  }
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  return {
+    case: `base-${B}x${S}`,
+    compileSeconds: trainer.compileSeconds,
+    sessionSeconds: trainer.sessionSeconds,
+    setupSeconds,
+    stepSeconds: times,
+    meanStepSeconds: mean,
+    medianStepSeconds: median,
+    tokensPerSecond: (B * S) / median,
+    stepGflop: flops / 1e9,
+    achievedGflops: flops / median / 1e9,
+    loss,
+    peakRssMb: peakRssMb(),
+  };
+}
+
+async function runCase(name: string): Promise<CaseResult> {
+  if (name === 'gemm') return gemm();
+  if (name === 'compile') return compileTimes();
+  return step(Number(name));
+}
+
+const single = flag('--case');
+if (single) {
+  process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
+} else {
+  const only = (flag('--only') ?? 'gemm,compile,128,512').split(',');
+  const self = fileURLToPath(import.meta.url);
+  const results: CaseResult[] = [];
+  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; threads ${threads}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  for (const c of only) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--case', c, '--threads', String(threads), '--steps', String(steps)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as CaseResult;
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  const g = results.find((r) => r.case === 'gemm');
+  console.log('');
+  console.log('summary');
+  if (g) console.log(`  onnxruntime fp32 GEMM ${g.shape}: ${(g.gflopsMedian as number).toFixed(0)} GFLOP/s median (best ${(g.gflopsBest as number).toFixed(0)})`);
+  const cmp = results.find((r) => r.case === 'compile') as Record<string, { seconds: number; nodes: number }> | undefined;
+  if (cmp) console.log(`  compile (pretraining, train mode): base ${cmp.base.seconds.toFixed(2)} s (${cmp.base.nodes} nodes), xxlarge ${cmp.xxlarge.seconds.toFixed(2)} s (${cmp.xxlarge.nodes} nodes)`);
+  for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
+    const frac = g ? ` = ${((100 * (r.achievedGflops as number)) / (g.gflopsBest as number)).toFixed(0)}% of the GEMM's best rate` : '';
+    console.log(
+      `  ALBERT-base train step ${String(r.case).slice(5)}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
+        `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${frac}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
+    );
+  }
+  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}

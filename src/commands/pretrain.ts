@@ -1,0 +1,107 @@
+import { Flags } from '@oclif/core';
+import { UserError } from '../ir/errors.ts';
+import { AlbertCommand } from './base.ts';
+
+/** A flag holding a finite number (oclif has integers only). */
+const numberFlag = Flags.custom<number>({
+  helpValue: '<number>',
+  parse: async (input: string) => {
+    const x = Number(input);
+    if (input.trim() === '' || !Number.isFinite(x)) throw new UserError(`expected a number, got "${input}"`);
+    return x;
+  },
+});
+
+export default class Pretrain extends AlbertCommand {
+  static override summary = 'Pretrain ALBERT (masked LM + sentence order) on TFRecords, as the original run_pretraining.py.';
+  static override description =
+    'Compiles one training step (forward, backward, LAMB or AdamW) to ONNX and runs it in onnxruntime, one session for the whole run. ' +
+    'Checkpoints go to --output-dir/checkpoint-<step> every --save-checkpoints-steps and at the end (weights as HF safetensors, optimizer slots, training state; ' +
+    'the last --keep-checkpoint-max kept); a checkpoint found there is resumed from exactly (the result is the same bytes as an uninterrupted run). ' +
+    'With --do-eval the held-out data is evaluated at every checkpoint (masked_lm_accuracy, masked_lm_loss, sentence_order_accuracy, sentence_order_loss) and the best checkpoint by masked-LM accuracy is kept in --output-dir/best. ' +
+    'The final model is --output-dir/model.safetensors + config.json. Defaults are the original recipe (batch 4096, seq 512, lr 0.00176, 125k steps): set them for your machine. ' +
+    'Progress: a bar on a terminal, plain lines otherwise (stderr); --json prints JSON lines on stdout, --metrics-file writes them to a file.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --input-file "data/train-*.tfrecord" --eval-file data/eval.tfrecord --output-dir out/pretrain --albert-config-file base --do-train --do-eval --train-batch-size 32 --max-seq-length 128 --num-train-steps 10000 --num-warmup-steps 500 --learning-rate 0.00176',
+    '<%= config.bin %> <%= command.id %> --input-file data/train.tfrecord --output-dir out/pretrain --do-train --resume',
+    '<%= config.bin %> <%= command.id %> --eval-file data/eval.tfrecord --output-dir out/pretrain --do-eval --max-seq-length 128',
+  ];
+
+  static override flags = {
+    'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
+    'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
+    'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),
+    'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint, .safetensors, HF directory or .tar.gz' }),
+    'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, large, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
+    'do-train': Flags.boolean({ default: false, description: 'train' }),
+    'do-eval': Flags.boolean({ default: false, description: 'evaluate on --eval-file at every checkpoint (or, without --do-train, the given model once)' }),
+    'train-batch-size': Flags.integer({ default: 4096, min: 1, description: 'examples per update (split into --grad-accum micro-batches)' }),
+    'eval-batch-size': Flags.integer({ default: 64, min: 1, description: 'examples per evaluation batch' }),
+    'max-seq-length': Flags.integer({ default: 512, min: 2, description: 'sequence length of the data (every record must have it)' }),
+    'max-predictions-per-seq': Flags.integer({ default: 20, min: 1, description: 'masked positions per record in the data' }),
+    optimizer: Flags.string({ default: 'lamb', options: ['lamb', 'adamw'], description: 'the optimizer' }),
+    'learning-rate': numberFlag({ default: 0.00176, description: 'peak learning rate (linear warmup, then linear decay to 0)' }),
+    'num-train-steps': Flags.integer({ default: 125000, min: 1, description: 'updates in all (the decay reaches 0 there)' }),
+    'num-warmup-steps': Flags.integer({ default: 3125, min: 0, description: 'linear warmup steps' }),
+    'save-checkpoints-steps': Flags.integer({ default: 5000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
+    'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
+    'max-eval-steps': Flags.integer({ default: 100, min: 1, description: 'evaluate on at most this many batches' }),
+    'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (gradient accumulation; exact: the update equals one big batch\'s)' }),
+    threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores); resume with the same number for identical bytes' }),
+    seed: Flags.integer({ default: 12345, description: 'seed of the initial weights, the data order and the dropout masks' }),
+    device: Flags.string({ default: 'cpu', options: ['cpu', 'cuda'], description: 'where to run' }),
+    'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf (no update) instead of stopping' }),
+    resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from (one found there is resumed from anyway)' }),
+    'spm-model-file': Flags.string({ description: 'SentencePiece model to copy next to the final model as spiece.model' }),
+    'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
+    'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
+    json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Pretrain);
+    if (flags.device === 'cuda') throw new UserError('--device cuda is not available yet: the CUDA provider arrives in a later release');
+    const { expandFilePatterns } = await import('../data/pretraining/documents.ts');
+    const { pretrain } = await import('../train/pretrain.ts');
+    const { createProgress, resetMetricsFile } = await import('../train/progress.ts');
+    const { latestCheckpoint } = await import('../train/checkpoint.ts');
+    if (!flags['do-train'] && !flags['do-eval']) throw new UserError('at least one of --do-train or --do-eval must be given');
+    const inputFiles = flags['input-file'] ? expandFilePatterns(flags['input-file'], '--input-file') : undefined;
+    if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
+    const evalFiles = flags['eval-file'] ? expandFilePatterns(flags['eval-file'], '--eval-file') : undefined;
+    if (flags['metrics-file']) resetMetricsFile(flags['metrics-file'], latestCheckpoint(flags['output-dir'])?.step ?? 0);
+    const progress = await createProgress({
+      tty: process.stderr.isTTY === true && !flags.json,
+      json: flags.json,
+      metricsFile: flags['metrics-file'],
+      logEverySteps: flags['log-every-steps'],
+    });
+    await pretrain({
+      inputFiles,
+      evalFiles,
+      outputDir: flags['output-dir'],
+      initCheckpoint: flags['init-checkpoint'],
+      config: flags['albert-config-file'],
+      doTrain: flags['do-train'],
+      doEval: flags['do-eval'],
+      trainBatchSize: flags['train-batch-size'],
+      evalBatchSize: flags['eval-batch-size'],
+      maxSeqLength: flags['max-seq-length'],
+      maxPredictionsPerSeq: flags['max-predictions-per-seq'],
+      optimizer: flags.optimizer as 'lamb' | 'adamw',
+      learningRate: flags['learning-rate'],
+      numTrainSteps: flags['num-train-steps'],
+      numWarmupSteps: flags['num-warmup-steps'],
+      saveCheckpointsSteps: flags['save-checkpoints-steps'],
+      keepCheckpointMax: flags['keep-checkpoint-max'],
+      maxEvalSteps: flags['max-eval-steps'],
+      gradAccum: flags['grad-accum'],
+      threads: flags.threads,
+      seed: flags.seed,
+      skipNonfiniteSteps: flags['skip-nonfinite-steps'],
+      resume: flags.resume,
+      spmModelFile: flags['spm-model-file'],
+      progress,
+    });
+  }
+}

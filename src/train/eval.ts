@@ -1,0 +1,164 @@
+/**
+ * Evaluation of a pretraining model on held-out TFRecords, as run_pretraining's --do_eval does:
+ * masked_lm_accuracy and masked_lm_loss weighted by masked_lm_weights, sentence_order_accuracy
+ * and sentence_order_loss averaged over examples, all over the whole evaluated set (not a mean
+ * of batch means).
+ *
+ * The graph is the training forward pass (labels in, losses out) with dropout off and the
+ * metrics of src/train/metrics.ts added, compiled once with the parameters as inputs, so the
+ * trainer's live parameter tensors are fed to it directly at every evaluation.
+ *
+ * It also computes the frequency baseline: the accuracy of always predicting the most frequent
+ * masked token of the evaluated data (weighted like the accuracy). A model that learned
+ * anything beats it; a model stuck on unigram statistics sits on it.
+ */
+import { availableParallelism } from 'node:os';
+import type * as ort from 'onnxruntime-node';
+import { emitModel, encodeModel } from '../backends/onnx/emit.ts';
+import { createSession } from '../backends/onnx/session.ts';
+import { PretrainingDataset, type PretrainingBatch } from '../data/pretraining-dataset.ts';
+import { UserError } from '../ir/errors.ts';
+import { buildAlbertGraph } from '../model/albert.ts';
+import type { AlbertConfig } from '../model/config.ts';
+import { lowerEinsumPass } from '../passes/lower-einsum.ts';
+import { cleanupPasses, runPipeline } from '../passes/pipeline.ts';
+import { addMetrics } from './metrics.ts';
+import { batchFeeds } from './trainer.ts';
+
+export interface EvalGraphOptions {
+  maxSeqLength: number;
+  maxPredictions: number;
+}
+
+/** The same config with every dropout probability 0: buildAlbertGraph then adds no dropout. */
+export function withoutDropout(cfg: AlbertConfig): AlbertConfig {
+  return { ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 };
+}
+
+/** The evaluation graph as ONNX bytes: (params, batch) -> (losses, accuracies). */
+export function buildEvalModel(cfg: AlbertConfig, opts: EvalGraphOptions): { model: Uint8Array; nodes: number } {
+  const g = buildAlbertGraph(withoutDropout(cfg), { head: 'pretraining', train: true, maxSeqLength: opts.maxSeqLength, maxPredictions: opts.maxPredictions });
+  addMetrics(g);
+  runPipeline(g, [...cleanupPasses(), lowerEinsumPass(), ...cleanupPasses()], { verify: true });
+  const model = emitModel(g, { paramsAs: 'inputs', docString: 'ALBERT pretraining evaluation (no dropout) compiled by albert-compiler' });
+  return { model: encodeModel(model), nodes: g.nodes.length };
+}
+
+export interface EvalResult {
+  /** The step the evaluated parameters come from (after that many updates). */
+  step: number;
+  masked_lm_accuracy: number;
+  masked_lm_loss: number;
+  sentence_order_accuracy: number;
+  sentence_order_loss: number;
+  /** masked_lm_loss + sentence_order_loss (the training loss on this data). */
+  loss: number;
+  batches: number;
+  examples: number;
+  /** Sum of masked_lm_weights: the number of masked tokens scored. */
+  masked_tokens: number;
+  /** Always predicting the most frequent masked token: its id and accuracy. */
+  frequency_baseline: { token_id: number; accuracy: number };
+  seconds: number;
+}
+
+export interface EvalDataOptions {
+  files: string[];
+  batchSize: number;
+  /** At most this many batches (default: the whole files). */
+  maxSteps?: number;
+  vocabSize?: number;
+}
+
+export class Evaluator {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly opts: EvalGraphOptions,
+    readonly compileSeconds: number,
+  ) {}
+
+  static async create(cfg: AlbertConfig, opts: EvalGraphOptions & { threads?: number }): Promise<Evaluator> {
+    const t0 = performance.now();
+    const { model } = buildEvalModel(cfg, opts);
+    const session = await createSession(model, { threads: opts.threads ?? availableParallelism() });
+    return new Evaluator(session, opts, (performance.now() - t0) / 1000);
+  }
+
+  /** Evaluates `params` (live tensors by TF name) on the data, read in file order. */
+  async evaluate(step: number, params: Record<string, ort.Tensor>, data: EvalDataOptions): Promise<EvalResult> {
+    const t0 = performance.now();
+    const ds = new PretrainingDataset(data.files, {
+      batchSize: data.batchSize,
+      maxSeqLength: this.opts.maxSeqLength,
+      maxPredictions: this.opts.maxPredictions,
+      shuffle: false,
+      repeat: false,
+      vocabSize: data.vocabSize,
+    });
+    let batches = 0;
+    let examples = 0;
+    let weight = 0;
+    let mlmHits = 0;
+    let mlmNll = 0;
+    let sopHits = 0;
+    let sopNll = 0;
+    const counts = new Map<number, number>();
+    try {
+      for (;;) {
+        if (data.maxSteps !== undefined && batches >= data.maxSteps) break;
+        let b: PretrainingBatch | null;
+        try {
+          b = await ds.next();
+        } catch (e) {
+          if (e instanceof UserError && /exceeds the \d+ records?/.test(e.message)) {
+            throw new UserError(`--eval-batch-size ${data.batchSize} ${e.message.replace(/^batch size \d+ /, '')}`);
+          }
+          throw e;
+        }
+        if (!b) break;
+        const B = b.next_sentence_labels.length;
+        const feeds: Record<string, ort.Tensor> = { ...params, ...batchFeeds(b, B) };
+        const run: Record<string, ort.Tensor> = {};
+        for (const n of this.session.inputNames) run[n] = feeds[n];
+        const out = (await this.session.run(run)) as Record<string, ort.Tensor>;
+        const value = (name: string): number => Number((out[name].data as Float32Array)[0]);
+        let w = 0;
+        for (let i = 0; i < b.masked_lm_weights.length; i++) {
+          const wi = b.masked_lm_weights[i];
+          if (wi === 0) continue;
+          w += wi;
+          const id = b.masked_lm_ids[i];
+          counts.set(id, (counts.get(id) ?? 0) + wi);
+        }
+        // The graph's masked-LM loss is sum(w * nll) / (sum(w) + 1e-5): undo its denominator.
+        mlmNll += value('masked_lm_loss') * (w + 1e-5);
+        mlmHits += value('masked_lm_accuracy') * w;
+        weight += w;
+        sopNll += value('sentence_order_loss') * B;
+        sopHits += value('sentence_order_accuracy') * B;
+        examples += B;
+        batches += 1;
+      }
+    } finally {
+      await ds.close();
+    }
+    let top = 0;
+    let topCount = -1;
+    for (const [id, c] of counts) if (c > topCount || (c === topCount && id < top)) [top, topCount] = [id, c];
+    const mlmLoss = weight > 0 ? mlmNll / weight : 0;
+    const sopLoss = examples > 0 ? sopNll / examples : 0;
+    return {
+      step,
+      masked_lm_accuracy: weight > 0 ? mlmHits / weight : 0,
+      masked_lm_loss: mlmLoss,
+      sentence_order_accuracy: examples > 0 ? sopHits / examples : 0,
+      sentence_order_loss: sopLoss,
+      loss: mlmLoss + sopLoss,
+      batches,
+      examples,
+      masked_tokens: weight,
+      frequency_baseline: { token_id: top, accuracy: weight > 0 ? Math.max(0, topCount) / weight : 0 },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * How a training run reports itself. People get a progress bar on a terminal (step, loss,
+ * learning rate, tokens/s, ETA) and plain periodic lines elsewhere (logs, CI), both on stderr;
+ * machines get JSON lines (--json on stdout, --metrics-file to a file), one object per event:
+ *
+ *   {"type":"step","step":12,"loss":...,"masked_lm_accuracy":...,"learning_rate":...,...}
+ *   {"type":"eval","step":100,"masked_lm_accuracy":...,"frequency_baseline":{...},...}
+ *   {"type":"checkpoint","step":100,"path":"out/checkpoint-100"}
+ *   {"type":"summary",...}
+ *
+ * "step" is the number of updates done (the original's global_step after the update).
+ */
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MultiBar, SingleBar } from 'cli-progress';
+import { writeAtomic } from '../compile.ts';
+import { UserError } from '../ir/errors.ts';
+import type { EvalResult } from './eval.ts';
+
+export interface StepEvent {
+  step: number;
+  total: number;
+  loss: number;
+  masked_lm_loss: number;
+  sentence_order_loss: number;
+  masked_lm_accuracy: number;
+  sentence_order_accuracy: number;
+  learning_rate: number;
+  grad_norm: number;
+  seconds: number;
+  /** Over the last few steps. */
+  tokens_per_second: number;
+  eta_seconds: number;
+  skipped?: boolean;
+}
+
+export type SummaryEvent = Record<string, unknown>;
+
+export interface ProgressSink {
+  start(startStep: number, total: number): void;
+  step(e: StepEvent): void;
+  eval(e: EvalResult): void;
+  checkpoint(step: number, path: string): void;
+  /** A line for people (stderr); machines ignore it. */
+  note(line: string): void;
+  summary(lines: string[], data: SummaryEvent): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  /** Progress bar (true: stderr is a terminal) or plain lines. */
+  tty: boolean;
+  /** JSON lines on stdout. */
+  json?: boolean;
+  /** JSON lines appended to this file. */
+  metricsFile?: string;
+  /** Plain lines: every this many steps (default: every 10 seconds). */
+  logEverySteps?: number;
+  /** Plain lines: at most one per this many seconds when logEverySteps is not given (default 10). */
+  logEverySeconds?: number;
+  stderr?: (text: string) => void;
+  stdout?: (text: string) => void;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+const fmtLr = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
+
+export function stepLine(e: StepEvent): string {
+  return (
+    `step ${e.step}/${e.total}  loss ${fmt(e.loss)}  mlm_acc ${fmt(e.masked_lm_accuracy, 3)}  sop_acc ${fmt(e.sentence_order_accuracy, 3)}  ` +
+    `lr ${fmtLr(e.learning_rate)}  ${Math.round(e.tokens_per_second)} tok/s  ETA ${formatDuration(e.eta_seconds)}${e.skipped ? '  (skipped: loss not finite)' : ''}`
+  );
+}
+
+export function evalLine(e: EvalResult): string {
+  return (
+    `eval at step ${e.step}: masked_lm_accuracy ${fmt(e.masked_lm_accuracy)} (frequency baseline ${fmt(e.frequency_baseline.accuracy)}), ` +
+    `masked_lm_loss ${fmt(e.masked_lm_loss)}, sentence_order_accuracy ${fmt(e.sentence_order_accuracy)}, sentence_order_loss ${fmt(e.sentence_order_loss)} ` +
+    `(${e.examples} examples, ${e.masked_tokens} masked tokens, ${e.seconds.toFixed(1)} s)`
+  );
+}
+
+/** The JSON-lines part: stdout and/or a metrics file. */
+class JsonLines {
+  constructor(
+    private readonly out: ((text: string) => void) | null,
+    private readonly file: string | null,
+  ) {}
+
+  write(obj: Record<string, unknown>): void {
+    const line = `${JSON.stringify(obj)}\n`;
+    this.out?.(line);
+    if (this.file) {
+      try {
+        appendFileSync(this.file, line);
+      } catch (e) {
+        throw new UserError(`cannot write --metrics-file ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * Prepares a metrics file for a run that starts at `startStep`: a resumed run drops the lines
+ * of steps after it (the killed run logged them, the resumed one logs them again).
+ */
+export function resetMetricsFile(path: string, startStep: number): void {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read --metrics-file ${path}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  const kept: string[] = [];
+  if (startStep > 0) {
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const o = JSON.parse(line) as { step?: unknown; type?: unknown };
+        if (typeof o.step === 'number' && o.step <= startStep && o.type !== 'summary') kept.push(line);
+      } catch {
+        // A line cut short by a kill: dropped.
+      }
+    }
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot write --metrics-file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  writeAtomic(path, kept.map((l) => `${l}\n`).join(''));
+}
+
+export async function createProgress(opts: ProgressOptions): Promise<ProgressSink> {
+  const err = opts.stderr ?? ((t: string) => void process.stderr.write(t));
+  const json = new JsonLines(opts.json ? (opts.stdout ?? ((t: string) => void process.stdout.write(t))) : null, opts.metricsFile ?? null);
+  let multi: MultiBar | null = null;
+  let bar: SingleBar | null = null;
+  const bars = opts.tty ? (await import('cli-progress')).default : null;
+  let lastLine = 0;
+  let lastStep = 0;
+  const human = (line: string): void => {
+    if (multi) multi.log(`${line}\n`);
+    else err(`${line}\n`);
+  };
+  const sink: ProgressSink = {
+    start(startStep, total) {
+      lastStep = startStep;
+      lastLine = performance.now();
+      if (bars) {
+        multi = new bars.MultiBar(
+          {
+            stream: process.stderr,
+            format: 'pretrain [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {etaText}',
+            hideCursor: true,
+            clearOnComplete: false,
+            barsize: 30,
+          },
+          bars.Presets.shades_classic,
+        );
+        bar = multi.create(total, startStep, { loss: '-', lr: '-', tps: '-', etaText: '?' });
+      }
+    },
+    step(e) {
+      json.write({ type: 'step', ...e });
+      if (bar) {
+        bar.update(e.step, { loss: fmt(e.loss), lr: fmtLr(e.learning_rate), tps: Math.round(e.tokens_per_second), etaText: formatDuration(e.eta_seconds) });
+        if (e.skipped) human(stepLine(e));
+        return;
+      }
+      const now = performance.now();
+      const due = opts.logEverySteps ? e.step % opts.logEverySteps === 0 : now - lastLine >= (opts.logEverySeconds ?? 10) * 1000;
+      if (due || e.step === e.total || e.step === lastStep + 1 || e.skipped) {
+        err(`${stepLine(e)}\n`);
+        lastLine = now;
+      }
+    },
+    eval(e) {
+      json.write({ type: 'eval', ...e });
+      human(evalLine(e));
+    },
+    checkpoint(step, path) {
+      json.write({ type: 'checkpoint', step, path });
+      human(`saved ${path}`);
+    },
+    note(line) {
+      human(line);
+    },
+    summary(lines, data) {
+      sink.stop();
+      json.write({ type: 'summary', ...data });
+      for (const l of lines) err(`${l}\n`);
+    },
+    stop() {
+      if (multi) {
+        multi.stop();
+        multi = null;
+        bar = null;
+      }
+    },
+  };
+  return sink;
+}

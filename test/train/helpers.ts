@@ -1,0 +1,81 @@
+/**
+ * Test data for the training loop: TFRecord files of pretraining Examples (the real format,
+ * written with the project's writer) for the tiny config, with structure a model can learn:
+ * each sequence counts up from a random start (mod 120, ids 5..124), so a masked token follows
+ * from its neighbours; segment B continues A, and a swapped pair (label 1) is out of order.
+ */
+import { join } from 'node:path';
+import { encodeExample } from '../../src/data/example.ts';
+import { pretrainingExample, type TrainingInstance } from '../../src/data/pretraining/features.ts';
+import { TFRecordWriter } from '../../src/data/tfrecord.ts';
+import { rng } from '../helpers/random.ts';
+import { albertWith, ROOT, type Run } from '../helpers/cli.ts';
+export type { Run };
+
+export const SEQ = 32;
+export const PRED = 4;
+
+export function countingInstance(r: () => number): TrainingInstance {
+  const len = SEQ - 4 - Math.floor(r() * 6);
+  const start = Math.floor(r() * 120);
+  const tok = (i: number): number => 5 + ((start + i) % 120);
+  const aLen = 3 + Math.floor(r() * (len - 6));
+  const a = Array.from({ length: aLen }, (_, i) => tok(i));
+  const b = Array.from({ length: len - aLen }, (_, i) => tok(aLen + i));
+  const swap = r() < 0.5;
+  const [first, second] = swap ? [b, a] : [a, b];
+  const ids = [2, ...first, 3, ...second, 3];
+  const original = Int32Array.from(ids);
+  const candidates = ids.map((_, i) => i).filter((i) => ids[i] > 4);
+  const positions: number[] = [];
+  while (positions.length < PRED - (r() < 0.3 ? 1 : 0)) {
+    const p = candidates[Math.floor(r() * candidates.length)];
+    if (!positions.includes(p)) positions.push(p);
+  }
+  positions.sort((x, y) => x - y);
+  const inputIds = Int32Array.from(ids);
+  for (const p of positions) inputIds[p] = 4;
+  return {
+    inputIds,
+    segmentBStart: first.length + 2,
+    tokenBoundary: new Uint8Array(ids.length).fill(1),
+    maskedLmPositions: Int32Array.from(positions),
+    maskedLmIds: Int32Array.from(positions, (p) => original[p]),
+    nextSentenceLabel: swap ? 1 : 0,
+  };
+}
+
+/** Writes `records` examples to `path` (record `poison`, if given, with a NaN masked-LM weight); returns the path. */
+export async function writeCountingRecords(path: string, records: number, seed: number, poison?: number): Promise<string> {
+  const r = rng(seed);
+  const w = TFRecordWriter.open(path);
+  for (let i = 0; i < records; i++) {
+    const example = pretrainingExample(countingInstance(r), { maxSeqLength: SEQ, maxPredictionsPerSeq: PRED });
+    if (i === poison) example.set('masked_lm_weights', { kind: 'float', values: Float32Array.of(NaN, 1, 1, 0) });
+    await w.write(encodeExample(example));
+  }
+  await w.close();
+  return path;
+}
+
+export const BIN = join(ROOT, 'bin', 'run.js');
+
+/** Runs `albert ...` as a user would. */
+export function albert(args: string[], env: Record<string, string> = {}, timeout = 120_000): Promise<Run> {
+  return albertWith(args, { env, timeoutMs: timeout });
+}
+
+/** The flags of a tiny pretraining run; a flag in `extra` replaces its default. */
+export function tinyFlags(train: string, out: string, extra: string[] = []): string[] {
+  const defaults: [string, string][] = [
+    ['--albert-config-file', 'tiny'],
+    ['--train-batch-size', '8'],
+    ['--max-seq-length', String(SEQ)],
+    ['--max-predictions-per-seq', String(PRED)],
+    ['--learning-rate', '0.01'],
+    ['--num-warmup-steps', '2'],
+    ['--threads', '1'],
+  ];
+  const kept = defaults.filter(([flag]) => !extra.includes(flag)).flat();
+  return ['pretrain', '--input-file', train, '--output-dir', out, '--do-train', ...kept, ...extra];
+}
