@@ -27,3 +27,9 @@ export { createPretrainingData, type CreatePretrainingDataOptions } from './data
 export { PretrainingDataset } from './data/pretraining-dataset.ts';
 export { TFRecordWriter, readTFRecords } from './data/tfrecord.ts';
 export { buildTrainGraph, type TrainingManifest } from './train/train-graph.ts';
+export { pretrain, type PretrainOptions, type PretrainResult } from './train/pretrain.ts';
+export { quickstart, type QuickstartOptions } from './train/quickstart.ts';
+export { Trainer } from './train/trainer.ts';
+export { Evaluator } from './train/eval.ts';
+export { exportModel, writeExport, type ExportOptions } from './export/export.ts';
+export { FillMask } from './predict/fill-mask.ts';
