@@ -166,19 +166,34 @@ export class Graph {
 
   /** Re-orders nodes topologically, keeping the existing order where it is already valid. */
   toposort(): void {
+    // Iterative depth-first search: graphs of tens of thousands of nodes must not overflow the stack.
     const placed = new Set<Node>();
+    const onStack = new Set<Node>();
     const out: Node[] = [];
-    const visiting = new Set<Node>();
-    const visit = (n: Node): void => {
-      if (placed.has(n)) return;
-      if (visiting.has(n)) throw new Error(`graph has a cycle through ${n.op.name}`);
-      visiting.add(n);
-      for (const v of n.inputs) if (v.producer) visit(v.producer);
-      visiting.delete(n);
-      placed.add(n);
-      out.push(n);
-    };
-    for (const n of this.nodes) visit(n);
+    for (const root of this.nodes) {
+      if (placed.has(root)) continue;
+      const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+      onStack.add(root);
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        const inputs = top.node.inputs;
+        let pushed = false;
+        while (top.next < inputs.length) {
+          const p = inputs[top.next++].producer;
+          if (!p || placed.has(p)) continue;
+          if (onStack.has(p)) throw new Error(`graph has a cycle through ${p.op.name}`);
+          onStack.add(p);
+          stack.push({ node: p, next: 0 });
+          pushed = true;
+          break;
+        }
+        if (pushed) continue;
+        stack.pop();
+        onStack.delete(top.node);
+        placed.add(top.node);
+        out.push(top.node);
+      }
+    }
     this.nodes = out;
   }
 

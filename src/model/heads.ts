@@ -142,7 +142,8 @@ export function squad2Head(m: ModelContext, seq: Value, batch: Record<string, Va
   const answerClass = g.scope('answer_class', () => {
     const weighted = einsum('BSH,BS->BH', seq, softmax(start));
     const cls = squeeze(slice(seq, [0], [1], [1]), [1]);
-    const h0 = tanh(dense2d(m, concat([weighted, cls], 1), 'answer_class/dense_0'));
+    // The original drops out the answer feature (hidden_dropout_prob) before the last dense.
+    const h0 = dropout(m, tanh(dense2d(m, concat([weighted, cls], 1), 'answer_class/dense_0')), cfg.hiddenDropoutProb);
     return squeeze(matmul(h0, m.param('answer_class/dense_1/kernel')), [1]);
   });
   if (!train) return { start_logits: start, end_logits: end, cls_logits: answerClass };

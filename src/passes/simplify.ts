@@ -23,7 +23,7 @@ import type { Pass } from './pass.ts';
 
 /**
  * Algebraic simplification with identities that hold for every input:
- *   x*1, 1*x, x/1, x-0 -> x (bit-exact, NaN and -0 included);
+ *   x*1, 1*x, x/1, x-(+0) -> x (bit-exact, NaN and -0 included);
  *   x+0, 0+x -> x (equal for every x under ==; only the sign of a zero can differ, as
  *     -0 + 0 is +0, and only division and Reciprocal tell the two zeros apart);
  *   Identity(x) -> x; Cast(x to its own dtype) -> x; Expand(x to its own shape) -> x;
@@ -100,7 +100,8 @@ function rewrite(n: Node): Value | Rewired | null {
     if (isConstantFilled(b, 0) && keepsType(n, a)) return a;
     if (isConstantFilled(a, 0) && keepsType(n, b)) return b;
   } else if (isOp(n, Sub)) {
-    if (isConstantFilled(b, 0) && keepsType(n, a)) return a;
+    // Only +0: x - (-0) is x + 0, which turns a -0 into +0.
+    if (isConstantFilled(b, 0) && constantValue(b)!.data.every((z) => Object.is(z, 0)) && keepsType(n, a)) return a;
   } else if (isOp(n, Div)) {
     if (isConstantFilled(b, 1) && keepsType(n, a)) return a;
   } else if (isOp(n, Identity)) {

@@ -8,6 +8,10 @@ import { canonDim, divDims, mulDims, evalDim, broadcastShapes } from '../../src/
 import { printGraph } from '../../src/ir/printer.ts';
 import { verifyGraph } from '../../src/ir/verifier.ts';
 import { checkOnnxAgreement, checkGradients } from '../helpers/check.ts';
+import { defineOp } from '../../src/ir/op.ts';
+import { tensor } from '../../src/ir/tensor.ts';
+import { emitModel, encodeModel } from '../../src/backends/onnx/emit.ts';
+import { createSession, runReference } from '../../src/backends/onnx/session.ts';
 
 describe('symbolic dims', () => {
   it('canonicalises products and divides them', () => {
@@ -87,4 +91,51 @@ describe('Iota', () => {
       inputs: [{ name: 'x', shape: [2, 5], declared: ['batch', 'seq'] }],
       build: ([x]) => mul(x, cast(iota(x, 1, 'int32'), x.dtype)),
     }));
+});
+
+describe('ONNX emitter constants', () => {
+  // The emitter shares small constants by value; its key used to spell -0 as "0", so a
+  // lowering asking for -0 after +0 got +0 (1 / c then gave +inf for both).
+  it('keeps +0 and -0 apart', async () => {
+    const ZeroSigns = defineOp<object>({
+      name: 'TestDivBySignedZeros',
+      infer: ([x]) => [{ dtype: x.dtype, shape: [...x.shape] }, { dtype: x.dtype, shape: [...x.shape] }],
+      evaluate: ([x]) => [x, x],
+      toOnnx: (e, _n, ins, outs) => {
+        e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(0) })], [outs[0]]);
+        e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(-0) })], [outs[1]]);
+      },
+    });
+    const g = new Graph('zeros');
+    const x = g.input('x', 'float32', [1]);
+    const [pos, negative] = g.addNode(ZeroSigns, [x], {});
+    g.output('pos', pos);
+    g.output('neg', negative);
+    const session = await createSession(encodeModel(emitModel(g, { paramsAs: 'inputs' })), { threads: 1 });
+    const out = await runReference(session, { x: tensor('float32', [1], [1]) });
+    assert.deepEqual([out.pos.data[0], out.neg.data[0]], [Infinity, -Infinity]);
+  });
+});
+
+describe('toposort', () => {
+  it('orders a 30,000-node chain given in reverse without overflowing the stack', () => {
+    const g = new Graph();
+    let v = g.input('x', 'float32', [2]);
+    for (let i = 0; i < 30_000; i++) v = add(v, 1);
+    g.output('y', v);
+    g.nodes.reverse();
+    g.toposort();
+    verifyGraph(g);
+  });
+  it('refuses a cycle', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2]);
+    const a = add(x, 1);
+    const b = add(a, 2);
+    // Make a read b: a cycle a -> b -> a.
+    const na = a.producer!;
+    na.inputs[0] = b;
+    b.uses.push(na);
+    assert.throws(() => g.toposort(), /cycle/);
+  });
 });

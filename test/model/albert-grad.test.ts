@@ -138,4 +138,12 @@ describe('whole-model gradients (tiny config)', () => {
   it('squad v1', () => checkModel(tinyConfig(1, 1), 'squad'));
   it('squad v2', () => checkModel(tinyConfig(1, 2), 'squad2'));
   it('multiple choice', () => checkModel(tinyConfig(1, 1), 'multiple-choice'));
+  it('squad v2 with dropout (the answer-class feature is dropped out too)', async () => {
+    const cfg = { ...tinyConfig(1, 1), hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 };
+    // The original applies hidden_dropout_prob to the answer-class feature before dense_1.
+    const g = buildAlbertGraph(cfg, { head: 'squad2', train: true, maxPredictions: P });
+    const masks = g.nodes.filter((n) => n.op.name === 'DropoutMask' && n.scope.split('/').includes('answer_class'));
+    assert.equal(masks.length, 1, 'one dropout site in answer_class');
+    await checkModel(cfg, 'squad2');
+  });
 });

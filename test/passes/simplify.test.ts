@@ -36,6 +36,7 @@ describe('simplify', () => {
       ops.div(1, x), // 1 / x
       ops.mul(x, ops.constant(g, tensor('float32', [3], [1, 1, 2]))), // not all ones
       ops.mul(x, 0), // x * 0 is not 0 for inf/NaN: kept
+      ops.sub(x, ops.constant(g, tensor('float32', [], [-0]))), // x - (-0) turns -0 into +0: kept
     ];
     outs.forEach((o, i) => g.output(`o${i}`, o));
     const before = g.nodes.length;

@@ -169,7 +169,8 @@ class Emitter implements OnnxEmitter {
 
   constant(t: Tensor): string {
     const small = t.data.length <= 64;
-    const key = small ? `${t.dtype}|${t.shape.join(',')}|${Array.from(t.data).join(',')}` : '';
+    // String(-0) is "0": spell -0 out so that a -0 constant is not shared with a +0 one.
+    const key = small ? `${t.dtype}|${t.shape.join(',')}|${Array.from(t.data, (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}` : '';
     if (small && this.consts.has(key)) return this.consts.get(key)!;
     const [name] = this.node('Constant', [], [this.fresh('const')], { value: { t } });
     if (small) this.consts.set(key, name);

@@ -3,9 +3,9 @@ import { formatType, type Node, type TensorType, type Value } from '../graph.ts'
 import { apply1, defineOp, type OnnxEmitter, type OpDef } from '../op.ts';
 import { normAxis, numel, type Dim } from '../shape.ts';
 import { sizeOf, stridesOf, type Tensor } from '../tensor.ts';
-import { div, equal, where } from './elementwise.ts';
+import { cast, div, equal, where } from './elementwise.ts';
 import { expand, reshape } from './shape-ops.ts';
-import { isFloat, type DType } from '../dtype.ts';
+import { castScalar, isFloat, type DType } from '../dtype.ts';
 
 export interface ReduceAttrs {
   /** Normalised, sorted, non-negative axes. */
@@ -48,7 +48,9 @@ function evalReduce(a: Tensor, at: ReduceAttrs, init: number, step: (acc: number
     acc[o] = step(acc[o], a.data[flat]);
   }
   const count = a.shape.reduce((p, d, i) => (at.axes.includes(i) ? p * d : p), 1);
-  for (let i = 0; i < n; i++) acc[i] = fin(acc[i], count);
+  // Round to the dtype as the runtime does: an int ReduceMean truncates (5/2 is 2), a float32
+  // sum is a float32.
+  for (let i = 0; i < n; i++) acc[i] = castScalar(fin(acc[i], count), a.dtype);
   const shape = keptShape(a.shape, at) as number[];
   return { dtype: a.dtype, shape, data: acc };
 }
@@ -102,10 +104,14 @@ export const ReduceMax: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   evaluate: ([a], at) => [evalReduce(a, at, -Infinity, (s, x) => (x > s || Number.isNaN(x) ? x : s), (s) => s)],
   vjp: (n, [ct]) => {
     if (!ct) return [null];
-    // The cotangent flows to the positions holding the maximum.
+    // The cotangent is shared evenly by the positions holding the maximum (as TF does): giving
+    // all of it to each of k ties would make the gradient of max(x, x) = x come out as 2.
     const x = n.inputs[0];
     const kept = n.attrs.keepdims ? n.outputs[0] : reshape(n.outputs[0], keptShape(x.shape, { axes: n.attrs.axes, keepdims: true }));
-    return [where(equal(x, kept), spread(ct, x, n.attrs), 0)];
+    const hit = equal(x, kept);
+    const ties = reduceSum(cast(hit, ct.dtype), n.attrs.axes, true);
+    const share = n.attrs.keepdims ? ct : reshape(ct, ties.shape);
+    return [where(hit, expand(div(share, ties), x.shape), 0)];
   },
   toOnnx: (e, n, ins, outs) => {
     if (noAxes(e, n, ins, outs)) return;

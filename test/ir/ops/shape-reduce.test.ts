@@ -148,6 +148,38 @@ describe('Reductions', () => {
     { name: 'ReduceMax no axes', inputs: [x], out: [2, 3, 4], y: ([v]) => ops.reduceMax(v, []) },
   ]);
 
+  // ReduceMax's VJP used to give the whole cotangent to each tied maximum: the gradient of
+  // max over [x, x] (which is x) came out as 2.
+  it('ReduceMax shares the cotangent among tied maxima', () => {
+    checkGradients({ name: 'max over [v; v]', inputs: [{ name: 'v', shape: [2, 3] }], build: ([v]) => ops.reduceMax(ops.concat([v, v], 0), [0]) });
+    checkGradients({ name: 'max over [v; v] keepdims', inputs: [{ name: 'v', shape: [2, 3] }], build: ([v]) => ops.reduceMax(ops.concat([v, v], 1), [1], true) });
+    const g = new Graph('tie');
+    const v = g.input('v', 'float64', [4]);
+    const [dv] = differentiate(ops.reduceMax(v), [v]);
+    g.output('dv', dv);
+    assert.deepEqual(Array.from(interpret(g, { v: tensor('float64', [4], [3, 1, 3, 3]) }).dv.data), [1 / 3, 0, 1 / 3, 1 / 3]);
+  });
+
+  // The reference used to keep float64 results for every dtype: an int32 mean of [1, 2] was 1.5
+  // where onnxruntime truncates to 1.
+  it('int32 ReduceMean truncates and ReduceSum stays int, as in onnxruntime', async () => {
+    const c: OpCase = {
+      name: 'int32 reductions',
+      inputs: [{ name: 'v', shape: [2, 3], dtype: 'int32', values: [1, 2, 4, -1, -2, 7], declared: ['batch', 3] }],
+      build: ([v]) => [ops.reduceMean(v, [1]), ops.reduceMean(v, [0]), ops.reduceSum(v, [1])],
+    };
+    await checkOnnxAgreement(c);
+    const g = new Graph('ri');
+    const v = g.input('v', 'int32', [2, 3]);
+    g.output('m', ops.reduceMean(v, [1]));
+    const out = interpret(g, { v: tensor('int32', [2, 3], [1, 2, 4, -1, -2, 7]) });
+    assert.deepEqual(Array.from(out.m.data), [2, 1]);
+    const g0 = new Graph('ri0');
+    const w = g0.input('w', 'int32', [2, 2]);
+    g0.output('m', ops.reduceMean(w, [0]));
+    assert.deepEqual(Array.from(interpret(g0, { w: tensor('int32', [2, 2], [1, -1, 2, -2]) }).m.data), [1, -1]);
+  });
+
   it('reference values', () => {
     const g = new Graph('r');
     const v = g.input('v', 'float64', [2, 3]);
