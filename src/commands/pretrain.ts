@@ -63,17 +63,19 @@ export default class Pretrain extends AlbertCommand {
     if (flags.device === 'cuda') throw new UserError('--device cuda is not available yet: the CUDA provider arrives in a later release');
     const { expandFilePatterns } = await import('../data/pretraining/documents.ts');
     const { pretrain } = await import('../train/pretrain.ts');
-    const { createProgress, resetMetricsFile } = await import('../train/progress.ts');
+    const { createProgress } = await import('../train/progress.ts');
     const { latestCheckpoint } = await import('../train/checkpoint.ts');
     if (!flags['do-train'] && !flags['do-eval']) throw new UserError('at least one of --do-train or --do-eval must be given');
     const inputFiles = flags['input-file'] ? expandFilePatterns(flags['input-file'], '--input-file') : undefined;
     if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
     const evalFiles = flags['eval-file'] ? expandFilePatterns(flags['eval-file'], '--eval-file') : undefined;
-    if (flags['metrics-file']) resetMetricsFile(flags['metrics-file'], latestCheckpoint(flags['output-dir'])?.step ?? 0);
     const progress = await createProgress({
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
       metricsFile: flags['metrics-file'],
+      // A resumed run drops the lines the killed one logged after its last checkpoint; asked at
+      // the first line, after pretrain() has checked its inputs and cleaned the output directory.
+      metricsStartStep: () => latestCheckpoint(flags['output-dir'])?.step ?? 0,
       logEverySteps: flags['log-every-steps'],
     });
     await pretrain({

@@ -159,6 +159,8 @@ export class PretrainingDataset implements AsyncIterable<PretrainingBatch> {
     };
     if (c?.version !== 1) bad(`unknown version ${String(c?.version)}`);
     const names = this.files.map((f) => basename(f));
+    // The cursor comes from a file people can edit: a wrong type is an error naming the field, not a TypeError.
+    if (!Array.isArray(c.files)) bad('field "files" is not a list of file names');
     if (c.files.length !== names.length || c.files.some((f, i) => f !== names[i])) {
       bad(`saved for files [${c.files.join(', ')}], not [${names.join(', ')}]`);
     }

@@ -14,7 +14,7 @@
  * one, plus perhaps a temporary directory that the next run removes. training_state.json is
  * written last, so a checkpoint directory without it was not made by this code.
  */
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetCursor } from '../data/pretraining-dataset.ts';
 import { UserError } from '../ir/errors.ts';
@@ -200,10 +200,12 @@ export function cleanStaleFiles(outputDir: string): string[] {
   }
   const removed: string[] = [];
   for (const n of names) {
-    if (!STALE.test(n)) continue;
-    // A `best` moved aside just before the new one went in: if the new one is missing, restore it.
-    if (n.startsWith('.best.old-') && !names.includes(BEST_DIR)) {
-      renameSync(join(outputDir, n), join(outputDir, BEST_DIR));
+    const m = STALE.exec(n);
+    if (!m) continue;
+    // A finished directory (`best`, or a checkpoint being rewritten) moved aside just before its
+    // replacement went in: if the replacement is missing, the old one is the good copy; restore it.
+    if (m[2] === 'old' && !existsSync(join(outputDir, m[1]))) {
+      renameSync(join(outputDir, n), join(outputDir, m[1]));
       continue;
     }
     rmSync(join(outputDir, n), { recursive: true, force: true });
@@ -286,9 +288,11 @@ export async function readCheckpoint(
   const state = readTrainingState(join(dir, STATE_FILE));
   const { values, report } = await loadCheckpoint(join(dir, MODEL_FILE), specs);
   if (report.missing.length > 0) throw new UserError(`${join(dir, MODEL_FILE)}: parameter "${report.missing[0]}" is missing (${report.missing.length} in all)`);
+  const slots = new Map<string, Float32Array>();
+  // Evaluation asks for no slots: the optimizer file (twice the model's size) is not read at all.
+  if (slotNames.length === 0) return { values, slots, state };
   const slotsPath = join(dir, SLOTS_FILE);
   const { tensors } = readSafetensors(slotsPath);
-  const slots = new Map<string, Float32Array>();
   for (const n of slotNames) {
     const t = tensors.get(n);
     if (!t) throw new UserError(`${slotsPath}: optimizer slot "${n}" is missing`);

@@ -372,17 +372,26 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     };
   }
 
-  const ds = new PretrainingDataset(inputFiles, {
-    batchSize: microBatch,
-    maxSeqLength: opts.maxSeqLength,
-    maxPredictions: opts.maxPredictionsPerSeq,
-    shuffle: true,
-    repeat: true,
-    seed: opts.seed,
-    shuffleBuffer: opts.shuffleBuffer ?? 100,
-    vocabSize: config.vocabSize,
-    cursor: resumedFrom ? state.data_cursor : undefined,
-  });
+  let ds: PretrainingDataset;
+  try {
+    ds = new PretrainingDataset(inputFiles, {
+      batchSize: microBatch,
+      maxSeqLength: opts.maxSeqLength,
+      maxPredictions: opts.maxPredictionsPerSeq,
+      shuffle: true,
+      repeat: true,
+      seed: opts.seed,
+      shuffleBuffer: opts.shuffleBuffer ?? 100,
+      vocabSize: config.vocabSize,
+      cursor: resumedFrom ? state.data_cursor : undefined,
+    });
+  } catch (e) {
+    // The cursor's complaint names the file it came from.
+    if (resumedFrom && e instanceof UserError && e.message.startsWith('dataset cursor: ')) {
+      throw new UserError(`${join(resumedFrom, STATE_FILE)}: field "data_cursor": ${e.message.slice('dataset cursor: '.length)}`);
+    }
+    throw e;
+  }
 
   const N = opts.numTrainSteps;
   const historyEvery = Math.max(1, Math.ceil(N / 400));

@@ -54,6 +54,12 @@ export interface ProgressOptions {
   json?: boolean;
   /** JSON lines appended to this file. */
   metricsFile?: string;
+  /**
+   * With metricsFile: the step the run starts at, asked when the first line is about to be
+   * written; the file is trimmed to it then (resetMetricsFile), not before, so a run that stops
+   * on a bad input before it has anything to log leaves the file as it was.
+   */
+  metricsStartStep?: () => number;
   /** Plain lines: every this many steps (default: every 10 seconds). */
   logEverySteps?: number;
   /** Plain lines: at most one per this many seconds when logEverySteps is not given (default 10). */
@@ -93,12 +99,18 @@ class JsonLines {
   constructor(
     private readonly out: ((text: string) => void) | null,
     private readonly file: string | null,
+    private reset: (() => void) | null = null,
   ) {}
 
   write(obj: Record<string, unknown>): void {
     const line = `${JSON.stringify(obj)}\n`;
     this.out?.(line);
     if (this.file) {
+      if (this.reset) {
+        const reset = this.reset;
+        this.reset = null;
+        reset();
+      }
       try {
         appendFileSync(this.file, line);
       } catch (e) {
@@ -141,7 +153,10 @@ export function resetMetricsFile(path: string, startStep: number): void {
 
 export async function createProgress(opts: ProgressOptions): Promise<ProgressSink> {
   const err = opts.stderr ?? ((t: string) => void process.stderr.write(t));
-  const json = new JsonLines(opts.json ? (opts.stdout ?? ((t: string) => void process.stdout.write(t))) : null, opts.metricsFile ?? null);
+  const metricsFile = opts.metricsFile ?? null;
+  const startStep = opts.metricsStartStep;
+  const reset = metricsFile && startStep ? (): void => resetMetricsFile(metricsFile, startStep()) : null;
+  const json = new JsonLines(opts.json ? (opts.stdout ?? ((t: string) => void process.stdout.write(t))) : null, metricsFile, reset);
   let multi: MultiBar | null = null;
   let bar: SingleBar | null = null;
   const bars = opts.tty ? (await import('cli-progress')).default : null;

@@ -81,6 +81,9 @@ function batchRows(b: PretrainingBatch): number {
   return b.next_sentence_labels.length;
 }
 
+/** The masked-LM loss is sum(w * nll) / (sum(w) + 1e-5) (src/ir/composites.ts, as the original). */
+const MLM_LOSS_EPS = 1e-5;
+
 function sum(a: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
@@ -217,6 +220,7 @@ export class Trainer {
     let finite = true;
     let loss = 0;
     let mlmLoss = 0;
+    let mlmNll = 0;
     let sopLoss = 0;
     let mlmAcc = 0;
     let sopAcc = 0;
@@ -241,9 +245,12 @@ export class Trainer {
       const share = K > 1 ? value(this.training.accumulation!.lossShare) : value('loss');
       if (!Number.isFinite(share)) finite = false;
       loss += share;
-      // Per micro-batch means, weighted back into the big batch's means.
+      // Per micro-batch means, weighted back into the big batch's means. The masked-LM loss's
+      // denominator has the epsilon added once per batch: its numerator is recovered and divided
+      // by the big batch's denominator (K = 1 keeps the graph's value as it is).
       const wShare = totalWeight > 0 ? weights[k] / totalWeight : 1 / K;
-      mlmLoss += value('masked_lm_loss') * wShare;
+      mlmLoss = value('masked_lm_loss');
+      mlmNll += mlmLoss * (weights[k] + MLM_LOSS_EPS);
       mlmAcc += value('masked_lm_accuracy') * wShare;
       sopLoss += (value('sentence_order_loss') * B) / rows;
       sopAcc += (value('sentence_order_accuracy') * B) / rows;
@@ -258,6 +265,7 @@ export class Trainer {
       state = next;
       killPoint('mid-step', step + 1);
     }
+    if (K > 1) mlmLoss = mlmNll / (totalWeight + MLM_LOSS_EPS);
     if (!Number.isFinite(gradNorm)) finite = false;
     if (finite) this.state = state;
     return {

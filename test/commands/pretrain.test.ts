@@ -6,7 +6,7 @@
  * non-zero exit that leaves existing checkpoints as they were.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -113,16 +113,28 @@ describe('albert pretrain', () => {
     const fileNotDir = join(dir, 'a-file');
     writeFileSync(fileNotDir, 'x');
     const fresh = (n: string): string => join(dir, `fresh-${n}`);
+    // A copy of checkpoint-6 whose data cursor lost its file list (a hand-edited state file).
+    const cursorOut = fresh('f');
+    cpSync(join(out, 'checkpoint-6'), join(cursorOut, 'checkpoint-6'), { recursive: true });
+    const stateFile = join(cursorOut, 'checkpoint-6', 'training_state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { data_cursor: Record<string, unknown> };
+    delete state.data_cursor.files;
+    writeFileSync(stateFile, JSON.stringify(state));
+    // A metrics file a bad run must not trim (it has lines after the checkpoint's step, and a summary).
+    const metrics = join(dir, 'kept.jsonl');
+    const metricsText = `${[5, 6, 7].map((step) => JSON.stringify({ type: 'step', step })).join('\n')}\n${JSON.stringify({ type: 'summary' })}\n`;
+    writeFileSync(metrics, metricsText);
 
-    const [missing, damaged, mismatch, resumeMismatch, tooBig, unwritable, cuda, nothing] = await Promise.all([
+    const [missing, damaged, mismatch, resumeMismatch, tooBig, unwritable, cuda, nothing, badCursor] = await Promise.all([
       albert(tinyFlags(join(dir, 'missing.tfrecord'), fresh('a'), ['--num-train-steps', '2'])),
       albert(tinyFlags(corrupt, out, ['--num-train-steps', '12'])),
       albert(tinyFlags(train, fresh('b'), ['--num-train-steps', '2', '--init-checkpoint', join(out, 'checkpoint-6'), '--albert-config-file', bigger])),
-      albert(tinyFlags(train, out, ['--num-train-steps', '12', '--albert-config-file', bigger])),
+      albert(tinyFlags(train, out, ['--num-train-steps', '12', '--albert-config-file', bigger, '--metrics-file', metrics])),
       albert(tinyFlags(train, fresh('c'), ['--num-train-steps', '2', '--train-batch-size', '64'])),
       albert(tinyFlags(train, join(fileNotDir, 'out'), ['--num-train-steps', '2'])),
       albert(tinyFlags(train, fresh('d'), ['--device', 'cuda'])),
       albert(['pretrain', '--input-file', train, '--output-dir', fresh('e')]),
+      albert(tinyFlags(train, cursorOut, ['--num-train-steps', '12'])),
     ]);
     assertOneLineError(missing, /--input-file: .*missing\.tfrecord: .*(no such file|ENOENT)/i);
     assertOneLineError(damaged, /train\.tfrecord.*(record|offset|crc)/i, false);
@@ -132,6 +144,8 @@ describe('albert pretrain', () => {
     assertOneLineError(unwritable, /--output-dir .*a-file\/out: cannot write there/);
     assertOneLineError(cuda, /^Error: --device cuda is not available yet: the CUDA provider arrives in a later release$/);
     assertOneLineError(nothing, /at least one of --do-train or --do-eval/);
+    assertOneLineError(badCursor, /checkpoint-6\/training_state\.json: field "data_cursor": field "files" is not a list of file names$/, false);
+    assert.equal(readFileSync(metrics, 'utf8'), metricsText, 'the metrics file of a run stopped by a bad input is left as it was');
     assert.ok(!existsSync(fresh('a')) || readdirSync(fresh('a')).length === 0);
     assert.ok(statSync(fileNotDir).isFile());
     const after = snapshot(out);

@@ -123,6 +123,8 @@ describe('PretrainingDataset', () => {
       assert.ok(before.length === 13);
       await rejectsOneLine(() => open(files, { ...opts, batchSize: 5, cursor, seed: 99 }), /dataset cursor: saved with seed 12345, the dataset has 99/);
       await rejectsOneLine(() => open(files.slice(1), { ...opts, batchSize: 5, cursor }), /dataset cursor: saved for files/);
+      // A hand-edited cursor without its file list: a UserError naming the field, not a TypeError.
+      await rejectsOneLine(() => open(files, { ...opts, batchSize: 5, cursor: { ...cursor, files: undefined } }), /dataset cursor: field "files" is not a list/);
     });
   }
 

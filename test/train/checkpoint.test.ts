@@ -5,7 +5,7 @@
  * and `best` is replaced atomically.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -73,6 +73,12 @@ describe('checkpoints', () => {
     const loaded = await loadCheckpoint(dir, specs);
     assert.equal(loaded.report.missing.length, 0);
     for (const [n, v] of c.values) assert.deepEqual(loaded.values.get(n), v, n);
+    // Evaluation asks for no slots and never opens the optimizer file.
+    rmSync(join(dir, 'optimizer.safetensors'));
+    const weightsOnly = await readCheckpoint(dir, specs, []);
+    assert.equal(weightsOnly.slots.size, 0);
+    assert.deepEqual(weightsOnly.values.get(specs[0].name), c.values.get(specs[0].name));
+    await assert.rejects(readCheckpoint(dir, specs, slotNames), (e: Error) => e instanceof UserError && e.message.includes('optimizer.safetensors'));
   });
 
   it('lists, prunes and finds the latest; cleans a killed write but never a finished checkpoint', () => {
@@ -106,6 +112,23 @@ describe('checkpoints', () => {
     renameSync(join(out, 'best'), join(out, '.best.old-4242'));
     cleanStaleFiles(out);
     assert.equal(bestStep(out), 10);
+  });
+
+  it('restores a checkpoint moved aside by a killed rewrite of it, instead of deleting the only copy', () => {
+    const out = mkdtempSync(join(tmpdir(), 'albert-ckpt-'));
+    writeCheckpoint(out, contents(10, 1));
+    // Rewriting checkpoint-10 (a resumed run evaluating its final step) killed between moving the
+    // old one aside and moving the new one in: the new one is a finished temporary directory.
+    renameSync(join(out, 'checkpoint-10'), join(out, '.checkpoint-10.old-4242'));
+    mkdirSync(join(out, '.checkpoint-10.tmp-4242'));
+    assert.deepEqual(cleanStaleFiles(out), ['.checkpoint-10.tmp-4242']);
+    assert.equal(latestCheckpoint(out)?.step, 10);
+    assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), []);
+    // Killed after the new one went in: the old copy is the leftover.
+    writeCheckpoint(out, contents(10, 2));
+    mkdirSync(join(out, '.checkpoint-10.old-4243'));
+    assert.deepEqual(cleanStaleFiles(out), ['.checkpoint-10.old-4243']);
+    assert.equal(latestCheckpoint(out)?.step, 10);
   });
 
   it('rejects a training state that is not one, naming the file and field', () => {

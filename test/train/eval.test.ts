@@ -49,6 +49,7 @@ describe('Evaluator', () => {
     // The baseline, counted here from the records.
     const ds = new PretrainingDataset([file], { batchSize: 24, maxSeqLength: SEQ, maxPredictions: PRED, shuffle: false, repeat: false });
     const b = (await ds.next())!;
+    await ds.close();
     const counts = new Map<number, number>();
     let total = 0;
     b.masked_lm_weights.forEach((w, i) => {

@@ -65,6 +65,24 @@ describe('progress', () => {
     assert.equal(readFileSync(join(dir, 'new', 'fresh.jsonl'), 'utf8'), '');
   });
 
+  it('trims the metrics file only when the first line is written, asking the start step then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'albert-progress-'));
+    const f = join(dir, 'm.jsonl');
+    const old = `${[1, 2, 3].map((s) => JSON.stringify({ type: 'step', step: s })).join('\n')}\n${JSON.stringify({ type: 'summary', finalStep: 3 })}\n`;
+    writeFileSync(f, old);
+    let asked = 0;
+    const p = await createProgress({ tty: false, metricsFile: f, metricsStartStep: () => (asked++, 2), stderr: () => {} });
+    // A run that stops on a bad input before logging anything leaves the file as it was.
+    p.note('checking the inputs');
+    assert.equal(readFileSync(f, 'utf8'), old);
+    assert.equal(asked, 0);
+    p.start(2, 4);
+    p.step(stepEvent(3));
+    p.step(stepEvent(4));
+    assert.equal(asked, 1);
+    assert.deepEqual(readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).step), [1, 2, 3, 4]);
+  });
+
   it('formats durations', () => {
     assert.deepEqual([formatDuration(5), formatDuration(75), formatDuration(3725), formatDuration(Infinity)], ['5s', '1m15s', '1h02m', '?']);
   });
