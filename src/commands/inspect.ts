@@ -33,7 +33,7 @@ export default class Inspect extends AlbertCommand {
   static override flags = {
     config: Flags.string({ char: 'c', description: 'inspect the compiled graph of this preset or config file instead of a model file' }),
     head: Flags.string({ options: [...HEAD_NAMES], description: 'task head (with --config)' }),
-    mode: Flags.string({ options: ['infer', 'grad'], default: 'infer', description: 'forward graph or gradient graph (with --config)' }),
+    mode: Flags.string({ options: ['infer', 'grad', 'train'], default: 'infer', description: 'forward graph, gradient graph, or whole training step with the default optimizer (with --config)' }),
     'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
     'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'show the graph before einsum lowering (with --config)' }),
@@ -61,7 +61,7 @@ export default class Inspect extends AlbertCommand {
       const graph = buildModelGraph({
         config: flags.config!,
         head: flags.head,
-        mode: flags.mode as 'infer' | 'grad',
+        mode: flags.mode as 'infer' | 'grad' | 'train',
         numLabels: flags['num-labels'],
         numChoices: flags['num-choices'],
         keepEinsum: flags['keep-einsum'],

@@ -111,4 +111,18 @@ describe('albert CLI', () => {
     const notAModel = await albert('run', '--model', dir);
     assertOneLineError(notAModel, /manifest/);
   });
+
+  it('inspects the whole training step of a config', async () => {
+    const [grad, train] = await Promise.all([
+      albert('inspect', '--config', 'tiny', '--head', 'pretraining', '--mode', 'grad', '--format', 'json'),
+      albert('inspect', '--config', 'tiny', '--head', 'pretraining', '--mode', 'train', '--format', 'json'),
+    ]);
+    assert.equal(grad.code, 0, grad.stderr);
+    assert.equal(train.code, 0, train.stderr);
+    const g = JSON.parse(grad.stdout);
+    const t = JSON.parse(train.stdout);
+    // Same parameters; the optimizer adds its update (more nodes, more FLOPs).
+    assert.equal(t.parameters.count, g.parameters.count);
+    assert.ok(t.nodes > g.nodes, `train ${t.nodes} nodes vs grad ${g.nodes}`);
+  });
 });
