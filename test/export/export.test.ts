@@ -122,14 +122,14 @@ describe('albert export', () => {
     });
   }
 
-  it('keeps Einsum with keepEinsum, and passes onnx.checker (full_check) either way', async (t) => {
+  it('keeps Einsum with keepEinsum', async () => {
     const kept = await exportModel({ initCheckpoint: checkpointOf('mlm').dir, head: 'mlm', keepEinsum: true });
     assert.ok((onnx.ModelProto.decode(kept.model).graph?.node ?? []).some((n) => n.opType === 'Einsum'));
-    const why = onnxCheckerUnavailable();
-    if (why) {
-      t.skip(why);
-      return;
-    }
+  });
+
+  // Skipped, with the reason printed, only where python3-onnx is missing (.ci/run installs it).
+  it('passes onnx.checker (full_check) with and without Einsum', { skip: onnxCheckerUnavailable() ?? false }, async () => {
+    const kept = await exportModel({ initCheckpoint: checkpointOf('mlm').dir, head: 'mlm', keepEinsum: true });
     for (const head of ['mlm', 'squad2', 'multiple-choice'] as const) checkOnnxModel((await exported(head)).model);
     checkOnnxModel(kept.model);
   });
