@@ -1,5 +1,5 @@
-/** Number formatting and aligned text tables shared by the renderers. */
-import type { ShownDim } from './report.ts';
+/** Number formatting, aligned text tables and the summary rows shared by the renderers. */
+import type { InspectReport, ShownDim } from './report.ts';
 
 export function grouped(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -42,4 +42,21 @@ export function table(headers: string[], rows: string[][], align: ('l' | 'r')[] 
       .join('  ')
       .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The summary rows every format shows first: what was inspected and its headline figures. */
+export function summaryRows(r: InspectReport): [string, string][] {
+  const f = r.figures;
+  const rows: [string, string][] = [];
+  if (r.producer) rows.push(['producer', r.producer]);
+  if (r.opset !== undefined) rows.push(['opset', String(r.opset)]);
+  rows.push(['nodes', grouped(r.nodes)]);
+  rows.push(['parameters', `${grouped(r.parameters.count)} (${si(r.parameters.count)}, ${bytes(r.parameters.bytes)})`]);
+  rows.push(['figures for', `batch ${f.batchSize}, seq ${f.seqLength}`]);
+  rows.push(['FLOPs', r.flops.total === null ? r.flops.note : `${si(r.flops.total, 'FLOP')} (${r.flops.note})`]);
+  if (r.memory) {
+    rows.push(['activations', `${bytes(r.memory.activationBytes)} in all node outputs`]);
+    rows.push(['peak live', `${bytes(r.memory.peakLiveBytes)}${r.memory.peakAt ? ` at ${r.memory.peakAt}` : ''}`]);
+  }
+  return rows;
 }

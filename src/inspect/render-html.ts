@@ -1,4 +1,4 @@
-import { bytes, grouped, shapeText, si } from './format.ts';
+import { grouped, shapeText, si, summaryRows } from './format.ts';
 import type { InspectReport } from './report.ts';
 
 export function escapeHtml(s: string): string {
@@ -43,17 +43,7 @@ function histogram(r: InspectReport): string {
 /** A single self-contained page: no scripts, fonts or links to anything outside it. */
 export function renderHtml(r: InspectReport): string {
   const f = r.figures;
-  const summary: Cell[][] = [['source', r.source]];
-  if (r.producer) summary.push(['producer', r.producer]);
-  if (r.opset !== undefined) summary.push(['opset', String(r.opset)]);
-  summary.push(['nodes', grouped(r.nodes)]);
-  summary.push(['parameters', `${grouped(r.parameters.count)} (${si(r.parameters.count)}, ${bytes(r.parameters.bytes)})`]);
-  summary.push(['figures for', `batch ${f.batchSize}, seq ${f.seqLength}`]);
-  summary.push(['FLOPs', r.flops.total === null ? r.flops.note : `${si(r.flops.total, 'FLOP')} (${r.flops.note})`]);
-  if (r.memory) {
-    summary.push(['activations (all node outputs)', bytes(r.memory.activationBytes)]);
-    summary.push(['peak live activations', `${bytes(r.memory.peakLiveBytes)}${r.memory.peakAt ? ` at ${r.memory.peakAt}` : ''}`]);
-  }
+  const summary: Cell[][] = [['source', r.source], ...summaryRows(r)];
   const notes = [
     ...f.assumptions.map((a) => `assumed ${a}`),
     ...(r.memory ? [`memory: ${r.memory.note}`] : []),

@@ -1,4 +1,4 @@
-import { bytes, grouped, shapeText, si, table } from './format.ts';
+import { grouped, shapeText, si, summaryRows, table } from './format.ts';
 import type { InspectReport } from './report.ts';
 
 /** A plain-text report: summary, op histogram, parameters, inputs and outputs, then the graph. */
@@ -6,17 +6,7 @@ export function renderText(r: InspectReport): string {
   const out: string[] = [];
   const f = r.figures;
   out.push(`${r.kind === 'onnx' ? 'ONNX model' : 'IR graph'} ${r.name}: ${r.source}`);
-  const summary: string[][] = [];
-  if (r.producer) summary.push(['producer', r.producer]);
-  if (r.opset !== undefined) summary.push(['opset', String(r.opset)]);
-  summary.push(['nodes', grouped(r.nodes)]);
-  summary.push(['parameters', `${grouped(r.parameters.count)} (${si(r.parameters.count)}, ${bytes(r.parameters.bytes)})`]);
-  summary.push(['figures for', `batch ${f.batchSize}, seq ${f.seqLength}`]);
-  summary.push(['FLOPs', r.flops.total === null ? r.flops.note : `${si(r.flops.total, 'FLOP')} (${r.flops.note})`]);
-  if (r.memory) {
-    summary.push(['activations', `${bytes(r.memory.activationBytes)} in all node outputs`]);
-    summary.push(['peak live', `${bytes(r.memory.peakLiveBytes)}${r.memory.peakAt ? ` at ${r.memory.peakAt}` : ''}`]);
-  }
+  const summary: string[][] = summaryRows(r);
   out.push(table(['', ''], summary).split('\n').slice(2).join('\n'));
   if (f.assumptions.length) out.push('', 'Assumed sizes:', ...f.assumptions.map((a) => `  ${a}`));
   if (r.memory) out.push('', `Memory: ${r.memory.note}.`);

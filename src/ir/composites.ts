@@ -30,6 +30,10 @@ import { canonDim, dimEq, formatShape, normAxis, shapeEq } from './shape.ts';
 
 // Dropout is an op with its RNG (ops/random.ts); re-exported so model code finds every
 // building block here.
+
+/** Added to sum(w) in the weighted cross-entropy, as the original masked-LM loss does. */
+export const WEIGHTED_LOSS_EPSILON = 1e-5;
+
 export { dropout, type DropoutRng } from './ops/random.ts';
 
 function requireFloat(what: string, x: Value): void {
@@ -154,7 +158,7 @@ export function softmaxCrossEntropy(logits: Value, labels: Value, opts: { weight
   const w = cast(weights, logits.dtype);
   const total = nll.rank === 0 ? mul(w, nll) : reduceSum(mul(w, nll));
   const count = nll.rank === 0 ? w : reduceSum(w);
-  return { loss: div(total, add(count, 1e-5)), perExample: nll };
+  return { loss: div(total, add(count, WEIGHTED_LOSS_EPSILON)), perExample: nll };
 }
 
 /**

@@ -24,7 +24,6 @@ import {
   tanh,
   transpose,
   unsqueeze,
-  where,
   reduceMean,
 } from '../ir/ops/index.ts';
 import { activation, layerNorm, sigmoidCrossEntropy, softmax, softmaxCrossEntropy } from '../ir/composites.ts';

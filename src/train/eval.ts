@@ -18,6 +18,7 @@ import { emitModel, encodeModel } from '../backends/onnx/emit.ts';
 import { createSession } from '../backends/onnx/session.ts';
 import { PretrainingDataset, type PretrainingBatch } from '../data/pretraining-dataset.ts';
 import { UserError } from '../ir/errors.ts';
+import { WEIGHTED_LOSS_EPSILON } from '../ir/composites.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { lowerEinsumPass } from '../passes/lower-einsum.ts';
@@ -130,8 +131,8 @@ export class Evaluator {
           const id = b.masked_lm_ids[i];
           counts.set(id, (counts.get(id) ?? 0) + wi);
         }
-        // The graph's masked-LM loss is sum(w * nll) / (sum(w) + 1e-5): undo its denominator.
-        mlmNll += value('masked_lm_loss') * (w + 1e-5);
+        // The graph's masked-LM loss is sum(w * nll) / (sum(w) + epsilon): undo its denominator.
+        mlmNll += value('masked_lm_loss') * (w + WEIGHTED_LOSS_EPSILON);
         mlmHits += value('masked_lm_accuracy') * w;
         weight += w;
         sopNll += value('sentence_order_loss') * B;

@@ -131,8 +131,9 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
     note(`[${stages.length + 1}/5] ${name} ...`);
     const r = await run();
     const seconds = (performance.now() - t) / 1000;
-    stages.push({ name, seconds, detail: detail(r) });
-    note(`      ${detail(r)} (${seconds.toFixed(1)} s)`);
+    const said = detail(r);
+    stages.push({ name, seconds, detail: said });
+    note(`      ${said} (${seconds.toFixed(1)} s)`);
     return r;
   };
 

@@ -16,6 +16,8 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../ir/errors.ts';
 import { compileModel, type CompiledModel } from '../compile.ts';
+import { createSession } from '../backends/onnx/session.ts';
+import { WEIGHTED_LOSS_EPSILON } from '../ir/composites.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { OptimizerName } from '../passes/optimizer.ts';
 import type { PretrainingBatch } from '../data/pretraining-dataset.ts';
@@ -81,8 +83,6 @@ function batchRows(b: PretrainingBatch): number {
   return b.next_sentence_labels.length;
 }
 
-/** The masked-LM loss is sum(w * nll) / (sum(w) + 1e-5) (src/ir/composites.ts, as the original). */
-const MLM_LOSS_EPS = 1e-5;
 
 function sum(a: Float32Array): number {
   let s = 0;
@@ -128,12 +128,7 @@ export class Trainer {
     // Without the memory pattern: it plans one block for every intermediate of the first run,
     // which for a whole training step doubled peak RSS (ALBERT-base 8x128: 3.8 -> 2.1 GB,
     // 8x512: 19 -> 9.7 GB) at the same speed.
-    const session = await ort.InferenceSession.create(compiled.model, {
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
-      enableMemPattern: false,
-    });
+    const session = await createSession(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false });
     const trainer = new Trainer(opts, compiled, training, session);
     trainer.compileSeconds = (t1 - t0) / 1000;
     trainer.sessionSeconds = (performance.now() - t1) / 1000;
@@ -250,7 +245,7 @@ export class Trainer {
       // by the big batch's denominator (K = 1 keeps the graph's value as it is).
       const wShare = totalWeight > 0 ? weights[k] / totalWeight : 1 / K;
       mlmLoss = value('masked_lm_loss');
-      mlmNll += mlmLoss * (weights[k] + MLM_LOSS_EPS);
+      mlmNll += mlmLoss * (weights[k] + WEIGHTED_LOSS_EPSILON);
       mlmAcc += value('masked_lm_accuracy') * wShare;
       sopLoss += (value('sentence_order_loss') * B) / rows;
       sopAcc += (value('sentence_order_accuracy') * B) / rows;
@@ -265,7 +260,7 @@ export class Trainer {
       state = next;
       killPoint('mid-step', step + 1);
     }
-    if (K > 1) mlmLoss = mlmNll / (totalWeight + MLM_LOSS_EPS);
+    if (K > 1) mlmLoss = mlmNll / (totalWeight + WEIGHTED_LOSS_EPSILON);
     if (!Number.isFinite(gradNorm)) finite = false;
     if (finite) this.state = state;
     return {

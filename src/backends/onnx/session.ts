@@ -7,6 +7,8 @@ export interface SessionOptions {
   /** Intra-op threads (default: onnxruntime's choice, all cores). */
   threads?: number;
   optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** onnxruntime's memory pattern (default on); training sessions turn it off (see Trainer). */
+  memPattern?: boolean;
 }
 
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
@@ -15,6 +17,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     executionProviders: ['cpu'],
   };
   if (opts.threads) o.intraOpNumThreads = opts.threads;
+  if (opts.memPattern === false) o.enableMemPattern = false;
   return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
 }
 
