@@ -2,10 +2,11 @@
  * The compile driver: config + head + mode -> IR graph -> passes -> ONNX ModelProto + manifest.
  * Commands call this; it holds no CLI concerns.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from './ir/graph.ts';
-import { UserError } from './ir/errors.ts';
+import { UserError } from './util/errors.ts';
+import { writeAtomic } from './util/atomic-write.ts';
 import { canonDim } from './ir/shape.ts';
 import { emitModel, encodeModel } from './backends/onnx/emit.ts';
 import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
@@ -16,7 +17,10 @@ import { lowerEinsumPass } from './passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from './passes/pipeline.ts';
 import type { Pass } from './passes/pass.ts';
 import type { OptimizerName } from './passes/optimizer.ts';
-import { planTrainGraph, type TrainingManifest } from './train/train-graph.ts';
+import { planTrainGraph } from './train-graph/plan.ts';
+import type { CompileMode, Manifest, ManifestTensor, TrainingManifest } from './manifest.ts';
+
+export type { CompileMode, Manifest, ManifestParameter, ManifestTensor } from './manifest.ts';
 
 export interface CompileOptions {
   /** A preset name, a config file or directory, or a config object. */
@@ -36,8 +40,6 @@ export interface CompileOptions {
   train?: TrainSettings;
 }
 
-export type CompileMode = 'infer' | 'grad' | 'train';
-
 /** What a training graph is compiled with (defaults: the original ALBERT optimisers). */
 export interface TrainSettings {
   /** Default: lamb for the pretraining head (run_pretraining), adamw otherwise (run_classifier, run_squad, run_race). */
@@ -52,39 +54,6 @@ export interface TrainSettings {
   epsilon?: number;
   /** 0 turns clipping off. */
   clipNorm?: number;
-}
-
-export interface ManifestTensor {
-  name: string;
-  dtype: string;
-  shape: (number | string)[];
-}
-
-export interface ManifestParameter {
-  input: string;
-  hfName: string;
-  shape: number[];
-  /** True when the HF tensor is the transpose of ours (2-D dense kernels). */
-  transposed: boolean;
-}
-
-export interface Manifest {
-  format: 'albert-compiler/manifest@1';
-  head: string;
-  mode: CompileMode;
-  config: AlbertConfig;
-  opset: number;
-  maxSeqLength: number;
-  inputs: ManifestTensor[];
-  outputs: ManifestTensor[];
-  parameters: ManifestParameter[];
-  parametersAs: 'inputs' | 'initializers';
-  /**
-   * Training graphs only: the optimizer settings, the scalar inputs, every trained parameter
-   * with its slots and the outputs holding their next values, the frozen parameters, and
-   * `handoff` (output -> input pairs the loop feeds back after each run).
-   */
-  training?: TrainingManifest;
 }
 
 export interface CompiledModel {
@@ -195,14 +164,4 @@ export function writeCompiled(c: CompiledModel, outDir: string): { modelPath: st
   writeAtomic(modelPath, c.model);
   writeAtomic(manifestPath, JSON.stringify(c.manifest, null, 2) + '\n');
   return { modelPath, manifestPath };
-}
-
-export function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  }
 }

@@ -26,7 +26,7 @@ export { readTfCheckpoint, listTfCheckpoint } from './model/weights/tf-checkpoin
 export { createPretrainingData, type CreatePretrainingDataOptions } from './data/pretraining/create.ts';
 export { PretrainingDataset } from './data/pretraining-dataset.ts';
 export { TFRecordWriter, readTFRecords } from './data/tfrecord.ts';
-export { buildTrainGraph, type TrainingManifest } from './train/train-graph.ts';
+export { buildTrainGraph, type TrainingManifest } from './train-graph/plan.ts';
 export { pretrain, type PretrainOptions, type PretrainResult } from './train/pretrain.ts';
 export { quickstart, type QuickstartOptions } from './train/quickstart.ts';
 export { Trainer } from './train/trainer.ts';

@@ -73,7 +73,8 @@ export default class Compile extends AlbertCommand {
       const given = TRAIN_FLAGS.filter((f) => flags[f] !== undefined);
       if (given.length) throw new UserError(`--${given[0]} applies to --mode train only (got --mode ${flags.mode})`);
     }
-    const { compileModel, writeCompiled, writeAtomic } = await import('../compile.ts');
+    const { compileModel, writeCompiled } = await import('../compile.ts');
+    const { writeAtomic } = await import('../util/atomic-write.ts');
     const dumps: string[] = [];
     const seen = new Map<string, number>();
     const dump = (pass: string, text: string): void => {

@@ -71,7 +71,7 @@ export default class Inspect extends AlbertCommand {
       text = lib.render(flags.format as (typeof FORMATS)[number], report, () => lib.irGraphView(graph));
     }
     if (flags.out) {
-      const { writeAtomic } = await import('../compile.ts');
+      const { writeAtomic } = await import('../util/atomic-write.ts');
       writeAtomic(flags.out, text);
       this.note(`wrote ${flags.out}`);
     } else {

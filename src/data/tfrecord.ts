@@ -21,7 +21,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { createGunzip, createGzip, gunzipSync, type Gzip } from 'node:zlib';
 import type { WriteStream } from 'node:fs';
 import { UserError } from '../ir/errors.ts';
-import { crc32c, hex32, maskCrc32c } from './crc32c.ts';
+import { crc32c, hex32, maskCrc32c } from '../util/crc32c.ts';
 
 export type TFRecordCompression = 'auto' | 'none' | 'gzip';
 

@@ -1,14 +1,10 @@
 /**
- * A UserError is a problem with what the user asked for (a bad flag, file, config or an
- * impossible shape). Commands print its one-line message without a stack and exit non-zero.
- * Anything else thrown is a bug and keeps its stack.
+ * Errors of the IR. UserError (a problem with what the user asked for) is shared by the whole
+ * project and lives in src/util/errors.ts; it is re-exported here for the IR's own modules.
  */
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message.replace(/\s*\n\s*/g, ' '));
-    this.name = 'UserError';
-  }
-}
+import { UserError } from '../util/errors.ts';
+
+export { UserError };
 
 /** An op was given inputs whose shapes or dtypes it cannot accept. */
 export class ShapeError extends UserError {

@@ -23,7 +23,7 @@ import { buildAlbertGraph } from '../model/albert.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { lowerEinsumPass } from '../passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from '../passes/pipeline.ts';
-import { addMetrics } from './metrics.ts';
+import { addMetrics } from '../train-graph/metrics.ts';
 import { batchFeeds } from './trainer.ts';
 
 export interface EvalGraphOptions {

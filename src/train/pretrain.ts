@@ -18,7 +18,7 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { writeAtomic } from '../compile.ts';
+import { writeAtomic } from '../util/atomic-write.ts';
 import { PretrainingDataset, type PretrainingBatch } from '../data/pretraining-dataset.ts';
 import { fsReason, readTFRecords } from '../data/tfrecord.ts';
 import { UserError } from '../ir/errors.ts';

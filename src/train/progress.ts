@@ -13,7 +13,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MultiBar, SingleBar } from 'cli-progress';
-import { writeAtomic } from '../compile.ts';
+import { writeAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../ir/errors.ts';
 import type { EvalResult } from './eval.ts';
 

@@ -18,7 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeAtomic } from '../compile.ts';
+import { writeAtomic } from '../util/atomic-write.ts';
 import { createPretrainingData } from '../data/pretraining/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
 import { UserError } from '../ir/errors.ts';

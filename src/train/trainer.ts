@@ -21,7 +21,7 @@ import { WEIGHTED_LOSS_EPSILON } from '../ir/composites.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { OptimizerName } from '../passes/optimizer.ts';
 import type { PretrainingBatch } from '../data/pretraining-dataset.ts';
-import type { TrainingManifest } from './train-graph.ts';
+import type { TrainingManifest } from '../train-graph/plan.ts';
 import { killPoint } from './kill-points.ts';
 
 export interface TrainerOptions {

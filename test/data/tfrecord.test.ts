@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/ir/errors.ts';
-import { crc32c } from '../../src/data/crc32c.ts';
+import { crc32c } from '../../src/util/crc32c.ts';
 import { encodeTFRecord, readTFRecords, readTFRecordsAt, readTFRecordsSync, TFRecordWriter } from '../../src/data/tfrecord.ts';
 import { rng } from '../helpers/random.ts';
 

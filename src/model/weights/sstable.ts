@@ -12,7 +12,7 @@
  * checkpoint index (a few KB to a few MB) needs.
  */
 import { UserError } from '../../ir/errors.ts';
-import { crc32c, hex32, unmaskCrc32c } from './crc32c.ts';
+import { crc32c, hex32, unmaskCrc32c } from '../../util/crc32c.ts';
 
 export interface TableEntry {
   key: Uint8Array;

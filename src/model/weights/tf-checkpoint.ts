@@ -12,7 +12,7 @@ import { endianness } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { UserError } from '../../ir/errors.ts';
-import { crc32c, hex32, unmaskCrc32c } from './crc32c.ts';
+import { crc32c, hex32, unmaskCrc32c } from '../../util/crc32c.ts';
 import { decodeBfloat16, decodeFloat16 } from './float16.ts';
 import { readTable } from './sstable.ts';
 import type { WeightDType, WeightTensor } from './types.ts';

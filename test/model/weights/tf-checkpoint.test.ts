@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { UserError } from '../../../src/ir/errors.ts';
 import { presetConfig } from '../../../src/model/config.ts';
 import { encoderParams, headParams } from '../../../src/model/params.ts';
-import { crc32c, maskCrc32c, unmaskCrc32c } from '../../../src/model/weights/crc32c.ts';
+import { crc32c, maskCrc32c, unmaskCrc32c } from '../../../src/util/crc32c.ts';
 import { decodeFloat16 } from '../../../src/model/weights/float16.ts';
 import { findCheckpointPrefix, listTfCheckpoint, readTfCheckpoint } from '../../../src/model/weights/tf-checkpoint.ts';
 import type { WeightTensor } from '../../../src/model/weights/types.ts';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32c, maskCrc32c, maskedCrc32c, unmaskCrc32c } from '../../src/data/crc32c.ts';
+import { crc32c, maskCrc32c, maskedCrc32c, unmaskCrc32c } from '../../src/util/crc32c.ts';
 import { rng } from '../helpers/random.ts';
 
 /** Bit-at-a-time CRC-32C straight from the definition, to check the table-driven one. */

@@ -15,7 +15,10 @@ import { autodiffPass } from '../passes/autodiff.ts';
 import { optimizerPass, resolveOptimizerSettings, STEP_INPUTS, type OptimizerInfo, type OptimizerOptions } from '../passes/optimizer.ts';
 import type { Pass } from '../passes/pass.ts';
 import { runPipeline } from '../passes/pipeline.ts';
-import { addLossShare, LOSS_SHARE, type AccumulationTotal } from './loss-share.ts';
+import { addLossShare, LOSS_SHARE } from './loss-share.ts';
+import type { AccumulationInfo, TrainingManifest } from '../manifest.ts';
+
+export type { AccumulationInfo, TrainingManifest } from '../manifest.ts';
 import { addMetrics } from './metrics.ts';
 
 export { ACCUM_INPUTS, LOSS_SHARE } from './loss-share.ts';
@@ -30,26 +33,6 @@ export interface TrainGraphOptions extends OptimizerOptions {
   freeze?: string[];
   /** float64 builds the same step for the reference interpreter. */
   dtype?: 'float32' | 'float64';
-}
-
-export interface AccumulationInfo {
-  steps: number;
-  microStep: string;
-  /** Inputs the loop computes over all K micro-batches of one update and feeds to each of them. */
-  totals: AccumulationTotal[];
-  /** The micro-batch's share of the big batch's loss (the one differentiated); summed over the K micro-steps it is the big batch's loss. */
-  lossShare: string;
-}
-
-export interface TrainingManifest extends OptimizerInfo {
-  /** Loss outputs, as in the gradient graph (for the micro-batch of this run). */
-  losses: string[];
-  accumulation: AccumulationInfo | null;
-  /**
-   * Dropout's RNG inputs when the model has dropout: masks are a function of (seed, step, site,
-   * element), so the loop feeds a new step on every run (every micro-step too) for fresh masks.
-   */
-  dropout: { seed: string; step: string } | null;
 }
 
 export interface TrainGraphPlan {

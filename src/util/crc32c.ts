@@ -52,3 +52,8 @@ export function unmaskCrc32c(masked: number): number {
 export function hex32(x: number): string {
   return `0x${(x >>> 0).toString(16).padStart(8, '0')}`;
 }
+
+/** The masked CRC-32C TFRecord stores after a record's length and after its data. */
+export function maskedCrc32c(data: Uint8Array): number {
+  return maskCrc32c(crc32c(data));
+}

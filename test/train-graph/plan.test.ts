@@ -14,7 +14,7 @@ import { UserError } from '../../src/ir/errors.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { tensor, type Tensor } from '../../src/ir/tensor.ts';
 import { createSession, runReference } from '../../src/backends/onnx/session.ts';
-import { buildTrainGraph, planTrainGraph, type TrainingManifest } from '../../src/train/train-graph.ts';
+import { buildTrainGraph, planTrainGraph, type TrainingManifest } from '../../src/train-graph/plan.ts';
 import { assertClose } from '../helpers/check.ts';
 import { checkOnnxModel, onnxCheckerUnavailable } from '../helpers/onnx-checker.ts';
 import { normal, rng } from '../helpers/random.ts';
