@@ -23,8 +23,9 @@ import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
 import { modelParams } from '../src/model/params.ts';
-import type { PretrainingBatch } from '../src/data/pretraining-dataset.ts';
+import type { PretrainingBatch } from '../src/tasks/pretraining/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { pretrainingBatches } from '../src/tasks/pretraining/task.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -95,7 +96,10 @@ async function step(S: number): Promise<CaseResult> {
   const P = 20;
   const cfg = loadAlbertConfig('base');
   const t0 = performance.now();
-  const trainer = await Trainer.create({ config: cfg, maxSeqLength: 512, maxPredictions: P, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads });
+  const trainer = await Trainer.create(
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: P }, maxSeqLength: 512, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads },
+    pretrainingBatches,
+  );
   const setupSeconds = (performance.now() - t0) / 1000;
   const r = new InitRng(2);
   trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));

@@ -1,5 +1,5 @@
 import { Command, Errors } from '@oclif/core';
-import { UserError } from '../ir/errors.ts';
+import { kebabFlag, OptionError, UserError } from '../util/errors.ts';
 
 /** Parse-error lines that only point at --help; the one-line message leaves them out. */
 const HELP_HINT = /^See more help with/;
@@ -25,8 +25,19 @@ export function oneLine(message: string): string {
  * exits non-zero. Anything else is a bug: it is rethrown so oclif prints it with its stack.
  */
 export abstract class AlbertCommand extends Command {
+  /**
+   * The flag behind each library option whose flag is not simply its kebab-case name
+   * (config -> --albert-config-file); OptionErrors are shown with the flags the user typed.
+   */
+  static optionFlags: Record<string, string> = {};
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
+    if (err instanceof OptionError) {
+      const flags = (this.constructor as typeof AlbertCommand).optionFlags;
+      process.stderr.write(`Error: ${oneLine(OptionError.render(err.template, (o) => flags[o] ?? kebabFlag(o)))}\n`);
+      throw new Errors.ExitError(1);
+    }
     if (err instanceof UserError) {
       process.stderr.write(`Error: ${oneLine(err.message)}\n`);
       throw new Errors.ExitError(1);

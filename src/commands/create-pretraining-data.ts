@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { UserError } from '../ir/errors.ts';
-import type { PretrainingTokenizer } from '../data/pretraining/create.ts';
+import type { PretrainingTokenizer } from '../tasks/pretraining/data/create.ts';
 import { AlbertCommand } from './base.ts';
 
 /** A number flag (oclif has integers only). */
@@ -45,8 +45,8 @@ export default class CreatePretrainingData extends AlbertCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(CreatePretrainingData);
-    const { expandFilePatterns } = await import('../data/pretraining/documents.ts');
-    const { createPretrainingData } = await import('../data/pretraining/create.ts');
+    const { expandFilePatterns } = await import('../tasks/pretraining/data/documents.ts');
+    const { createPretrainingData } = await import('../tasks/pretraining/data/create.ts');
     const inputFiles = expandFilePatterns(flags['input-file'], '--input-file');
     const outputFiles = flags['output-file'].split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (outputFiles.length === 0) throw new UserError('--output-file: no file given');

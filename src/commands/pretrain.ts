@@ -27,6 +27,8 @@ export default class Pretrain extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --eval-file data/eval.tfrecord --output-dir out/pretrain --do-eval --max-seq-length 128',
   ];
 
+  static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file' };
+
   static override flags = {
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
@@ -61,8 +63,8 @@ export default class Pretrain extends AlbertCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Pretrain);
     if (flags.device === 'cuda') throw new UserError('--device cuda is not available yet: the CUDA provider arrives in a later release');
-    const { expandFilePatterns } = await import('../data/pretraining/documents.ts');
-    const { pretrain } = await import('../train/pretrain.ts');
+    const { expandFilePatterns } = await import('../tasks/pretraining/data/documents.ts');
+    const { pretrain } = await import('../tasks/pretraining/pretrain.ts');
     const { createProgress } = await import('../train/progress.ts');
     const { latestCheckpoint } = await import('../train/checkpoint.ts');
     if (!flags['do-train'] && !flags['do-eval']) throw new UserError('at least one of --do-train or --do-eval must be given');
@@ -70,6 +72,7 @@ export default class Pretrain extends AlbertCommand {
     if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
     const evalFiles = flags['eval-file'] ? expandFilePatterns(flags['eval-file'], '--eval-file') : undefined;
     const progress = await createProgress({
+      label: 'pretrain',
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
       metricsFile: flags['metrics-file'],

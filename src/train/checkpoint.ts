@@ -16,15 +16,14 @@
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetCursor } from '../data/pretraining-dataset.ts';
 import { UserError } from '../ir/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { ParamSpec } from '../model/params.ts';
 import { loadCheckpoint } from '../model/weights/load.ts';
 import { readSafetensors, writeSafetensors } from '../model/weights/safetensors.ts';
-import { saveHfModel } from '../model/weights/save-hf.ts';
+import { saveHfModel, type SaveHfOptions } from '../model/weights/save-hf.ts';
 import type { WeightTensor } from '../model/weights/types.ts';
-import type { EvalResult } from './eval.ts';
+import type { EvalReport } from './task.ts';
 import { killPoint } from './kill-points.ts';
 
 export const STATE_FILE = 'training_state.json';
@@ -36,28 +35,22 @@ const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
 /** Leftovers of a run that was killed while writing: removed by cleanStaleFiles. */
 const STALE = /^\.(checkpoint-\d+|best)\.(tmp|old)-\d+$/;
 
-/** The settings a run must keep when it is resumed (they decide what the next step computes). */
+/**
+ * The settings a run must keep when it is resumed (they decide what the next step computes):
+ * the model config and the loop's and the task's settings under their snake_case names
+ * (train_batch_size, learning_rate, max_predictions_per_seq, task_name, ...).
+ */
 export interface RunSettings {
   config: AlbertConfig;
-  train_batch_size: number;
-  max_seq_length: number;
-  max_predictions_per_seq: number;
-  optimizer: string;
-  learning_rate: number;
-  num_warmup_steps: number;
-  grad_accum: number;
-  seed: number;
-  /** Input file base names, in the order given. */
-  input_files: string[];
+  [setting: string]: unknown;
 }
 
-/** One logged training step (the loop keeps them every few steps for the report). */
+/** One logged training step (the loop keeps them every few steps for reports): step, loss, learning_rate and the task's metrics. */
 export interface TrainPoint {
   step: number;
   loss: number;
-  masked_lm_accuracy: number;
-  sentence_order_accuracy: number;
   learning_rate: number;
+  [metric: string]: number;
 }
 
 export interface TrainingState {
@@ -68,13 +61,15 @@ export interface TrainingState {
   settings: RunSettings;
   /** Dropout masks are a function of (seed, step): the whole RNG state is this key. */
   rng: { dropout_seed: number; next_dropout_step: number };
-  data_cursor: DatasetCursor;
+  /** Where the task's training data continues (its own JSON). */
+  data_cursor: unknown;
   /** Steps whose loss was not finite and that were skipped (--skip-nonfinite-steps). */
   skipped_steps: number[];
   /** Training time before this checkpoint, all runs together. */
   elapsed_seconds: number;
-  evals: EvalResult[];
-  best: { step: number; masked_lm_accuracy: number } | null;
+  evals: EvalReport[];
+  /** The best evaluation so far: its step and the task's main metric under its name. */
+  best: { step: number; [metric: string]: number } | null;
   history: TrainPoint[];
 }
 
@@ -127,6 +122,8 @@ function specOfSlot(specs: ParamSpec[], slot: string): ParamSpec | undefined {
 
 export interface CheckpointContents {
   config: AlbertConfig;
+  /** What config.json carries besides the config (head, label names). */
+  save?: Omit<SaveHfOptions, 'spmModelFile' | 'extraMetadata'>;
   specs: ParamSpec[];
   /** Parameters by TF name, TF layout. */
   values: Map<string, Float32Array>;
@@ -144,7 +141,7 @@ export function writeCheckpoint(outputDir: string, c: CheckpointContents): strin
   try {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    saveHfModel(tmp, c.config, c.specs, c.values, { extraMetadata: { global_step: String(step) } });
+    saveHfModel(tmp, c.config, c.specs, c.values, { ...c.save, extraMetadata: { global_step: String(step) } });
     killPoint('mid-checkpoint', step);
     const slotTensors = [...c.slots].map(([n, data]): [string, WeightTensor] => {
       const spec = specOfSlot(c.specs, n);

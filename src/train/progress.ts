@@ -15,16 +15,13 @@ import { dirname } from 'node:path';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../ir/errors.ts';
-import type { EvalResult } from './eval.ts';
+import type { EvalReport } from './task.ts';
 
+/** One update: the loop's figures and every loss and metric output of the task's graph. */
 export interface StepEvent {
   step: number;
   total: number;
   loss: number;
-  masked_lm_loss: number;
-  sentence_order_loss: number;
-  masked_lm_accuracy: number;
-  sentence_order_accuracy: number;
   learning_rate: number;
   grad_norm: number;
   seconds: number;
@@ -32,6 +29,8 @@ export interface StepEvent {
   tokens_per_second: number;
   eta_seconds: number;
   skipped?: boolean;
+  /** The task's outputs (masked_lm_accuracy, accuracy, classification_loss, ...). */
+  [output: string]: number | boolean | undefined;
 }
 
 export type SummaryEvent = Record<string, unknown>;
@@ -39,7 +38,8 @@ export type SummaryEvent = Record<string, unknown>;
 export interface ProgressSink {
   start(startStep: number, total: number): void;
   step(e: StepEvent): void;
-  eval(e: EvalResult): void;
+  /** An evaluation, with the task's line about it. */
+  eval(e: EvalReport, line: string): void;
   checkpoint(step: number, path: string): void;
   /** A line for people (stderr); machines ignore it. */
   note(line: string): void;
@@ -48,6 +48,8 @@ export interface ProgressSink {
 }
 
 export interface ProgressOptions {
+  /** The word on the progress bar (default: train). */
+  label?: string;
   /** Progress bar (true: stderr is a terminal) or plain lines. */
   tty: boolean;
   /** JSON lines on stdout. */
@@ -79,18 +81,23 @@ export function formatDuration(seconds: number): string {
 const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 const fmtLr = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
 
-export function stepLine(e: StepEvent): string {
-  return (
-    `step ${e.step}/${e.total}  loss ${fmt(e.loss)}  mlm_acc ${fmt(e.masked_lm_accuracy, 3)}  sop_acc ${fmt(e.sentence_order_accuracy, 3)}  ` +
-    `lr ${fmtLr(e.learning_rate)}  ${Math.round(e.tokens_per_second)} tok/s  ETA ${formatDuration(e.eta_seconds)}${e.skipped ? '  (skipped: loss not finite)' : ''}`
-  );
-}
+/** Short names of the accuracies a step line shows (losses other than the total are left to JSON). */
+const SHORT: [RegExp, string][] = [
+  [/^masked_lm_accuracy$/, 'mlm_acc'],
+  [/^sentence_order_accuracy$/, 'sop_acc'],
+  [/^(.*)accuracy$/, '$1acc'],
+];
 
-export function evalLine(e: EvalResult): string {
+export function stepLine(e: StepEvent): string {
+  const shown: string[] = [];
+  for (const [k, v] of Object.entries(e)) {
+    if (typeof v !== 'number') continue;
+    const rule = SHORT.find(([re]) => re.test(k));
+    if (rule) shown.push(`${k.replace(rule[0], rule[1])} ${fmt(v, 3)}  `);
+  }
   return (
-    `eval at step ${e.step}: masked_lm_accuracy ${fmt(e.masked_lm_accuracy)} (frequency baseline ${fmt(e.frequency_baseline.accuracy)}), ` +
-    `masked_lm_loss ${fmt(e.masked_lm_loss)}, sentence_order_accuracy ${fmt(e.sentence_order_accuracy)}, sentence_order_loss ${fmt(e.sentence_order_loss)} ` +
-    `(${e.examples} examples, ${e.masked_tokens} masked tokens, ${e.seconds.toFixed(1)} s)`
+    `step ${e.step}/${e.total}  loss ${fmt(e.loss)}  ${shown.join('')}` +
+    `lr ${fmtLr(e.learning_rate)}  ${Math.round(e.tokens_per_second)} tok/s  ETA ${formatDuration(e.eta_seconds)}${e.skipped ? '  (skipped: loss not finite)' : ''}`
   );
 }
 
@@ -174,7 +181,7 @@ export async function createProgress(opts: ProgressOptions): Promise<ProgressSin
         multi = new bars.MultiBar(
           {
             stream: process.stderr,
-            format: 'pretrain [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {etaText}',
+            format: `${opts.label ?? 'train'} [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {etaText}`,
             hideCursor: true,
             clearOnComplete: false,
             barsize: 30,
@@ -198,9 +205,9 @@ export async function createProgress(opts: ProgressOptions): Promise<ProgressSin
         lastLine = now;
       }
     },
-    eval(e) {
+    eval(e, line) {
       json.write({ type: 'eval', ...e });
-      human(evalLine(e));
+      human(line);
     },
     checkpoint(step, path) {
       json.write({ type: 'checkpoint', step, path });

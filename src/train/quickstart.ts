@@ -19,13 +19,13 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.ts';
-import { createPretrainingData } from '../data/pretraining/create.ts';
+import { createPretrainingData } from '../tasks/pretraining/data/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
 import { UserError } from '../ir/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { trainUnigram } from '../text/train/unigram-trainer.ts';
-import { pretrain, type PretrainResult } from './pretrain.ts';
+import { pretrain, type PretrainResult } from '../tasks/pretraining/pretrain.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderTrainingReport, type Curve, type TrainingReport } from './report.ts';
 
@@ -245,7 +245,7 @@ function buildReport(r: ReportInput): TrainingReport {
               ['sentence_order_loss', e.sentence_order_loss.toFixed(4)],
               ['examples / masked tokens', `${e.examples} / ${e.masked_tokens}`],
               ['step', String(e.step)],
-              ['best checkpoint', p.best ? `${p.best.dir} (step ${p.best.step}, masked_lm_accuracy ${p.best.masked_lm_accuracy.toFixed(4)})` : '-'],
+              ['best checkpoint', p.best ? `${p.best.dir} (step ${p.best.step}, ${p.best.metric} ${p.best.value.toFixed(4)})` : '-'],
             ]
           : [],
       },
@@ -254,7 +254,7 @@ function buildReport(r: ReportInput): TrainingReport {
         rows: [
           ['model', `ALBERT H=${r.config.hiddenSize} E=${r.config.embeddingSize} L=${r.config.numHiddenLayers} (one shared block) heads=${r.config.numAttentionHeads} I=${r.config.intermediateSize} vocab=${r.config.vocabSize}`],
           ['parameters', p.numParameters.toLocaleString('en-US')],
-          ['optimizer', `${s.optimizer.toUpperCase()}, peak learning rate ${s.learning_rate}, ${s.num_warmup_steps} warmup steps, linear decay over ${r.steps} steps`],
+          ['optimizer', `${String(s.optimizer).toUpperCase()}, peak learning rate ${s.learning_rate}, ${s.num_warmup_steps} warmup steps, linear decay over ${r.steps} steps`],
           ['batch', `${s.train_batch_size} x ${s.max_seq_length} tokens, up to ${s.max_predictions_per_seq} masked per sequence`],
           ['data', `${r.documents} generated documents -> ${r.data.train.toLocaleString('en-US')} training examples; ${r.data.held.toLocaleString('en-US')} held-out examples`],
           ['threads', String(r.threads)],

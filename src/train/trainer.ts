@@ -14,21 +14,23 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../ir/errors.ts';
-import { compileModel, type CompiledModel } from '../compile.ts';
+import { UserError } from '../util/errors.ts';
+import { compileModel, type CompiledModel, type TrainSettings } from '../compile.ts';
 import { createSession } from '../backends/onnx/session.ts';
-import { WEIGHTED_LOSS_EPSILON } from '../ir/composites.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { OptimizerName } from '../passes/optimizer.ts';
-import type { PretrainingBatch } from '../data/pretraining-dataset.ts';
-import type { TrainingManifest } from '../train-graph/plan.ts';
+import type { TrainingManifest } from '../manifest.ts';
 import { killPoint } from './kill-points.ts';
+import type { BatchFeeder, Feeds, TaskGraph } from './task.ts';
 
 export interface TrainerOptions {
   config: AlbertConfig;
+  /** The task's head and shape options. */
+  graph: TaskGraph;
   maxSeqLength: number;
-  maxPredictions: number;
   optimizer: OptimizerName;
+  /** Optimizer details beyond the original's defaults (weight decay, betas, clipping, frozen parameters). */
+  train?: Omit<TrainSettings, 'optimizer' | 'gradAccum'>;
   /** Micro-batches per update (default 1). */
   gradAccum?: number;
   /** Peak learning rate, warmup and decay steps of the schedule (the original's flags). */
@@ -48,10 +50,8 @@ export interface StepResult {
   /** False when the loss or the gradient norm was NaN/Inf: the state was left unchanged. */
   finite: boolean;
   loss: number;
-  maskedLmLoss: number;
-  sentenceOrderLoss: number;
-  maskedLmAccuracy: number;
-  sentenceOrderAccuracy: number;
+  /** Every loss and metric output the manifest names (loss excepted), over the whole update. */
+  outputs: Record<string, number>;
   learningRate: number;
   gradNorm: number;
   /** Tokens fed (batch x sequence length x K, padding included). */
@@ -59,38 +59,13 @@ export interface StepResult {
   seconds: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
-
 const scalarI32 = (v: number): ort.Tensor => new ort.Tensor('int32', Int32Array.of(v), []);
 const scalarF32 = (v: number): ort.Tensor => new ort.Tensor('float32', Float32Array.of(v), []);
 
-/** The batch features the pretraining graph reads, wrapped without a copy. */
-export function batchFeeds(b: PretrainingBatch, batchSize: number): Feeds {
-  const S = b.input_ids.length / batchSize;
-  const P = b.masked_lm_ids.length / batchSize;
-  return {
-    input_ids: new ort.Tensor('int32', b.input_ids, [batchSize, S]),
-    input_mask: new ort.Tensor('int32', b.input_mask, [batchSize, S]),
-    segment_ids: new ort.Tensor('int32', b.segment_ids, [batchSize, S]),
-    masked_lm_positions: new ort.Tensor('int32', b.masked_lm_positions, [batchSize, P]),
-    masked_lm_ids: new ort.Tensor('int32', b.masked_lm_ids, [batchSize, P]),
-    masked_lm_weights: new ort.Tensor('float32', b.masked_lm_weights, [batchSize, P]),
-    next_sentence_labels: new ort.Tensor('int32', b.next_sentence_labels, [batchSize]),
-  };
-}
+/** Outputs of the optimizer itself: one value per update, not combined over micro-batches. */
+const UPDATE_OUTPUTS = new Set(['learning_rate_used', 'grad_norm']);
 
-function batchRows(b: PretrainingBatch): number {
-  return b.next_sentence_labels.length;
-}
-
-
-function sum(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
-}
-
-export class Trainer {
+export class Trainer<B> {
   readonly gradAccum: number;
   readonly threads: number;
   /** Seconds spent compiling the graph and creating the session. */
@@ -102,6 +77,7 @@ export class Trainer {
 
   private constructor(
     readonly opts: TrainerOptions,
+    private readonly task: BatchFeeder<B>,
     readonly compiled: CompiledModel,
     readonly training: TrainingManifest,
     private readonly session: ort.InferenceSession,
@@ -111,16 +87,18 @@ export class Trainer {
     this.inputNames = [...session.inputNames];
   }
 
-  /** Compiles the pretraining step for `opts` and opens its session. */
-  static async create(opts: TrainerOptions): Promise<Trainer> {
+  /** Compiles the training step of the task's head and opens its session. */
+  static async create<B>(opts: TrainerOptions, task: BatchFeeder<B>): Promise<Trainer<B>> {
     const t0 = performance.now();
     const compiled = compileModel({
       config: opts.config,
-      head: 'pretraining',
+      head: opts.graph.head,
+      numLabels: opts.graph.numLabels,
+      numChoices: opts.graph.numChoices,
+      maxPredictions: opts.graph.maxPredictions,
       mode: 'train',
       maxSeqLength: opts.maxSeqLength,
-      maxPredictions: opts.maxPredictions,
-      train: { optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
+      train: { ...opts.train, optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
     });
     const t1 = performance.now();
     const training = compiled.manifest.training;
@@ -129,7 +107,7 @@ export class Trainer {
     // which for a whole training step doubled peak RSS (ALBERT-base 8x128: 3.8 -> 2.1 GB,
     // 8x512: 19 -> 9.7 GB) at the same speed.
     const session = await createSession(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false });
-    const trainer = new Trainer(opts, compiled, training, session);
+    const trainer = new Trainer<B>(opts, task, compiled, training, session);
     trainer.compileSeconds = (t1 - t0) / 1000;
     trainer.sessionSeconds = (performance.now() - t1) / 1000;
     return trainer;
@@ -189,11 +167,12 @@ export class Trainer {
    * Takes optimizer step `step` (0-based) on the K micro-batches of one update. A non-finite loss
    * or gradient norm returns finite: false and keeps the state as it was before the step.
    */
-  async step(step: number, micro: PretrainingBatch[]): Promise<StepResult> {
+  async step(step: number, micro: B[]): Promise<StepResult> {
     const K = this.gradAccum;
     if (micro.length !== K) throw new Error(`step(): ${micro.length} micro-batches given, the graph accumulates ${K}`);
     const t0 = performance.now();
     const o = this.opts;
+    const task = this.task;
     const common: Feeds = {
       global_step: scalarI32(step),
       learning_rate: scalarF32(o.learningRate),
@@ -201,32 +180,26 @@ export class Trainer {
       num_train_steps: scalarI32(o.numTrainSteps),
     };
     if (this.training.dropout) common[this.training.dropout.seed] = scalarI32(o.seed);
-    const weights = micro.map((b) => sum(b.masked_lm_weights));
-    const totalWeight = weights.reduce((a, b) => a + b, 0);
-    const rows = micro.reduce((a, b) => a + batchRows(b), 0);
     if (this.training.accumulation) {
       for (const t of this.training.accumulation.totals) {
-        if (t.name === 'accum_examples') common[t.name] = scalarI32(rows);
-        else if (t.name === 'accum_masked_lm_weight') common[t.name] = scalarF32(totalWeight);
-        else throw new Error(`training graph: unknown accumulation total "${t.name}"`);
+        const total = micro.reduce((a, b) => a + task.accumulationTotal(t.name, b), 0);
+        common[t.name] = t.dtype === 'int32' ? scalarI32(total) : scalarF32(total);
       }
     }
+    // Losses (the total "loss" aside) and metrics are combined over the micro-batches.
+    const combined = [...this.training.losses, ...this.training.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
+    const sums = new Map(combined.map((n) => [n, { value: 0, weight: 0, epsilon: 0 }]));
     let state = this.state;
     let finite = true;
     let loss = 0;
-    let mlmLoss = 0;
-    let mlmNll = 0;
-    let sopLoss = 0;
-    let mlmAcc = 0;
-    let sopAcc = 0;
     let lr = 0;
     let gradNorm = 0;
     let tokens = 0;
+    let last: Feeds = {};
     for (let k = 0; k < K; k++) {
       const b = micro[k];
-      const B = batchRows(b);
-      tokens += b.input_ids.length;
-      const feeds: Feeds = { ...state, ...common, ...batchFeeds(b, B) };
+      tokens += task.tokens(b);
+      const feeds: Feeds = { ...state, ...common, ...task.feeds(b) };
       if (this.training.accumulation) feeds[this.training.accumulation.microStep] = scalarI32(k);
       if (this.training.dropout) feeds[this.training.dropout.step] = scalarI32(step * K + k);
       const run: Feeds = {};
@@ -236,19 +209,19 @@ export class Trainer {
         run[n] = t;
       }
       const out = (await this.session.run(run)) as Feeds;
+      last = out;
       const value = (name: string): number => Number((out[name].data as Float32Array)[0]);
       const share = K > 1 ? value(this.training.accumulation!.lossShare) : value('loss');
       if (!Number.isFinite(share)) finite = false;
       loss += share;
-      // Per micro-batch means, weighted back into the big batch's means. The masked-LM loss's
-      // denominator has the epsilon added once per batch: its numerator is recovered and divided
-      // by the big batch's denominator (K = 1 keeps the graph's value as it is).
-      const wShare = totalWeight > 0 ? weights[k] / totalWeight : 1 / K;
-      mlmLoss = value('masked_lm_loss');
-      mlmNll += mlmLoss * (weights[k] + WEIGHTED_LOSS_EPSILON);
-      mlmAcc += value('masked_lm_accuracy') * wShare;
-      sopLoss += (value('sentence_order_loss') * B) / rows;
-      sopAcc += (value('sentence_order_accuracy') * B) / rows;
+      for (const [name, s] of sums) {
+        // A micro-batch's mean, weighted back into the update's mean; a denominator's epsilon
+        // (the masked-LM loss's) is undone per micro-batch and added once for the update.
+        const w = task.outputWeight(name, b);
+        s.value += value(name) * (w.weight + (w.epsilon ?? 0));
+        s.weight += w.weight;
+        s.epsilon = w.epsilon ?? 0;
+      }
       lr = value('learning_rate_used');
       gradNorm = value('grad_norm');
       const next: Feeds = {};
@@ -260,21 +233,14 @@ export class Trainer {
       state = next;
       killPoint('mid-step', step + 1);
     }
-    if (K > 1) mlmLoss = mlmNll / (totalWeight + WEIGHTED_LOSS_EPSILON);
+    const outputs: Record<string, number> = {};
+    for (const [name, s] of sums) {
+      // One micro-batch: the graph's own value, bit for bit.
+      if (K === 1) outputs[name] = Number((last[name].data as Float32Array)[0]);
+      else outputs[name] = s.weight + s.epsilon > 0 ? s.value / (s.weight + s.epsilon) : 0;
+    }
     if (!Number.isFinite(gradNorm)) finite = false;
     if (finite) this.state = state;
-    return {
-      step,
-      finite,
-      loss,
-      maskedLmLoss: mlmLoss,
-      sentenceOrderLoss: sopLoss,
-      maskedLmAccuracy: mlmAcc,
-      sentenceOrderAccuracy: sopAcc,
-      learningRate: lr,
-      gradNorm,
-      tokens,
-      seconds: (performance.now() - t0) / 1000,
-    };
+    return { step, finite, loss, outputs, learningRate: lr, gradNorm, tokens, seconds: (performance.now() - t0) / 1000 };
   }
 }

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeExample } from '../../src/data/example.ts';
 import { readTFRecordsSync } from '../../src/data/tfrecord.ts';
-import { PretrainingDataset } from '../../src/data/pretraining-dataset.ts';
+import { PretrainingDataset } from '../../src/tasks/pretraining/dataset.ts';
 import { trainUnigram } from '../../src/text/train/unigram-trainer.ts';
-import { syllableCorpus } from '../data/pretraining-helpers.ts';
+import { syllableCorpus } from '../tasks/pretraining/helpers.ts';
 import { albert, assertOneLineError } from '../helpers/cli.ts';
 
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { encodeExample } from '../../src/data/example.ts';
-import { pretrainingExample, type TrainingInstance } from '../../src/data/pretraining/features.ts';
+import { pretrainingExample, type TrainingInstance } from '../../src/tasks/pretraining/data/features.ts';
 import { TFRecordWriter } from '../../src/data/tfrecord.ts';
 import { rng } from '../helpers/random.ts';
 import { albertWith, ROOT, type Run } from '../helpers/cli.ts';

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PretrainingBatch } from '../../src/data/pretraining-dataset.ts';
+import type { PretrainingBatch } from '../../src/tasks/pretraining/dataset.ts';
 import { presetConfig, type AlbertConfig } from '../../src/model/config.ts';
 import { InitRng, initialValues } from '../../src/model/init.ts';
 import { modelParams } from '../../src/model/params.ts';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer.ts';
+import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
 import { assertClose } from '../helpers/check.ts';
 import { rng } from '../helpers/random.ts';
 import { countingInstance, PRED, SEQ } from './helpers.ts';
@@ -57,8 +58,11 @@ function rows(b: PretrainingBatch, from: number, to: number): PretrainingBatch {
   };
 }
 
-async function trainer(cfg: AlbertConfig, extra: Partial<TrainerOptions> = {}): Promise<Trainer> {
-  const t = await Trainer.create({ config: cfg, maxSeqLength: SEQ, maxPredictions: PRED, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, ...extra });
+async function trainer(cfg: AlbertConfig, extra: Partial<TrainerOptions> = {}): Promise<Trainer<PretrainingBatch>> {
+  const t = await Trainer.create(
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, ...extra },
+    pretrainingBatches,
+  );
   const r = new InitRng(3);
   t.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
   return t;
@@ -87,9 +91,11 @@ describe('Trainer', () => {
       const r1 = await one.step(step, [b]);
       const r2 = await acc.step(step, [rows(b, 0, 4), rows(b, 4, 8)]);
       assert.ok(r1.finite && r2.finite);
-      assertClose([r2.loss, r2.maskedLmAccuracy, r2.sentenceOrderAccuracy, r2.learningRate], [r1.loss, r1.maskedLmAccuracy, r1.sentenceOrderAccuracy, r1.learningRate], `step ${step} metrics`, 1e-5, 1e-6);
+      const o1 = r1.outputs;
+      const o2 = r2.outputs;
+      assertClose([r2.loss, o2.masked_lm_accuracy, o2.sentence_order_accuracy, r2.learningRate], [r1.loss, o1.masked_lm_accuracy, o1.sentence_order_accuracy, r1.learningRate], `step ${step} metrics`, 1e-5, 1e-6);
       // The masked-LM loss's epsilon counts once for the big batch, not once per micro-batch.
-      assertClose([r2.maskedLmLoss, r2.sentenceOrderLoss], [r1.maskedLmLoss, r1.sentenceOrderLoss], `step ${step} head losses`, 1e-5, 1e-7);
+      assertClose([o2.masked_lm_loss, o2.sentence_order_loss], [o1.masked_lm_loss, o1.sentence_order_loss], `step ${step} head losses`, 1e-5, 1e-7);
       assert.equal(r2.tokens, r1.tokens);
     }
     const p1 = one.parameterValues();

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/ir/errors.ts';
-import { encodeExample, int64Feature } from '../../src/data/example.ts';
-import { encodePretrainingExample, pretrainingExample, type TrainingInstance } from '../../src/data/pretraining/features.ts';
-import { PretrainingDataset, type PretrainingBatch, type PretrainingDatasetOptions } from '../../src/data/pretraining-dataset.ts';
-import { TFRecordWriter } from '../../src/data/tfrecord.ts';
+import { UserError } from '../../../src/ir/errors.ts';
+import { encodeExample, int64Feature } from '../../../src/data/example.ts';
+import { encodePretrainingExample, pretrainingExample, type TrainingInstance } from '../../../src/tasks/pretraining/data/features.ts';
+import { PretrainingDataset, type PretrainingBatch, type PretrainingDatasetOptions } from '../../../src/tasks/pretraining/dataset.ts';
+import { TFRecordWriter } from '../../../src/data/tfrecord.ts';
 
 const L = 8;
 const P = 3;

@@ -19,10 +19,10 @@
  */
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
-import { UserError } from '../ir/errors.ts';
-import { decodePretrainingRecord, PRETRAINING_INT_FEATURES, pretrainingFeatureLengths, type PackedPretrainingRecord, type PretrainingSizes } from './pretraining/features.ts';
-import { DataRng } from './random.ts';
-import { fsReason, readTFRecords, readTFRecordsAt, type TFRecord, type TFRecordCompression } from './tfrecord.ts';
+import { UserError } from '../../ir/errors.ts';
+import { decodePretrainingRecord, PRETRAINING_INT_FEATURES, pretrainingFeatureLengths, type PackedPretrainingRecord, type PretrainingSizes } from './data/features.ts';
+import { DataRng } from '../../data/random.ts';
+import { fsReason, readTFRecords, readTFRecordsAt, type TFRecord, type TFRecordCompression } from '../../data/tfrecord.ts';
 
 export interface PretrainingDatasetOptions {
   batchSize: number;

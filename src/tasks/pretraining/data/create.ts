@@ -18,9 +18,9 @@
  */
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../../ir/errors.ts';
-import { DataRng } from '../random.ts';
-import { fsReason, TFRecordWriter, type TFRecordCompression } from '../tfrecord.ts';
+import { UserError } from '../../../ir/errors.ts';
+import { DataRng } from '../../../data/random.ts';
+import { fsReason, TFRecordWriter, type TFRecordCompression } from '../../../data/tfrecord.ts';
 import { isStartPieceSentencePiece, isStartPieceWordPiece, readDocuments, type PretrainingTokenizer, type ReadProgress } from './documents.ts';
 import { encodePretrainingExample, type TrainingInstance } from './features.ts';
 import { createInstancesFromDocument, type Document, type InstanceOptions } from './instances.ts';

@@ -7,8 +7,8 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join, sep } from 'node:path';
-import { UserError } from '../../ir/errors.ts';
-import { fsReason } from '../tfrecord.ts';
+import { UserError } from '../../../ir/errors.ts';
+import { fsReason } from '../../../data/tfrecord.ts';
 import type { Document, Sentence } from './instances.ts';
 import { PIECE_CONTINUES, PIECE_STARTS_WORD } from './masking.ts';
 

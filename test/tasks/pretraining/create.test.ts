@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/ir/errors.ts';
-import { DataRng } from '../../src/data/random.ts';
-import { createPretrainingData, createShardInstances, instanceOptions, type CreatePretrainingDataOptions } from '../../src/data/pretraining/create.ts';
-import { documentsFromText } from '../../src/data/pretraining/documents.ts';
-import { decodePretrainingRecord, encodePretrainingExample, type TrainingInstance } from '../../src/data/pretraining/features.ts';
-import { numToPredict } from '../../src/data/pretraining/masking.ts';
-import { decodeExample } from '../../src/data/example.ts';
-import { readTFRecordsSync } from '../../src/data/tfrecord.ts';
-import { SyllableTokenizer, syllableCorpus, TagTokenizer, taggedCorpus } from './pretraining-helpers.ts';
+import { UserError } from '../../../src/ir/errors.ts';
+import { DataRng } from '../../../src/data/random.ts';
+import { createPretrainingData, createShardInstances, instanceOptions, type CreatePretrainingDataOptions } from '../../../src/tasks/pretraining/data/create.ts';
+import { documentsFromText } from '../../../src/tasks/pretraining/data/documents.ts';
+import { decodePretrainingRecord, encodePretrainingExample, type TrainingInstance } from '../../../src/tasks/pretraining/data/features.ts';
+import { numToPredict } from '../../../src/tasks/pretraining/data/masking.ts';
+import { decodeExample } from '../../../src/data/example.ts';
+import { readTFRecordsSync } from '../../../src/data/tfrecord.ts';
+import { SyllableTokenizer, syllableCorpus, TagTokenizer, taggedCorpus } from './helpers.ts';
 
 function instancesFor(text: string, tokenizer: SyllableTokenizer | TagTokenizer, opts: Partial<CreatePretrainingDataOptions>, seed = 12345): TrainingInstance[] {
   const o = instanceOptions({ inputFiles: [], outputFiles: [], tokenizer, ...opts });

@@ -2,8 +2,8 @@
  * Test stand-ins for create-pretraining-data: a synthetic language and a tokenizer for it with
  * the surface of AlbertTokenizer that PretrainingTokenizer asks for.
  */
-import type { PretrainingTokenizer } from '../../src/data/pretraining/create.ts';
-import { rng } from '../helpers/random.ts';
+import type { PretrainingTokenizer } from '../../../src/tasks/pretraining/data/create.ts';
+import { rng } from '../../helpers/random.ts';
 
 export const SPECIALS = ['<pad>', '<unk>', '[CLS]', '[SEP]', '[MASK]'];
 const SYLLABLES = ['ka', 'lo', 'mi', 'nu', 're', 'to', 'sa', 'vi', 'de', 'pu', 'zo', 'be', 'fa', 'gi', 'ho', 'ju'];

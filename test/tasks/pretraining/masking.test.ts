@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataRng } from '../../src/data/random.ts';
-import { createMaskedLmPredictions, ngramCumulative, numToPredict, PIECE_CONTINUES, PIECE_SPECIAL, PIECE_STARTS_WORD, pyRound, type MaskingOptions } from '../../src/data/pretraining/masking.ts';
-import { isStartPieceSentencePiece, isStartPieceWordPiece } from '../../src/data/pretraining/documents.ts';
-import { rng } from '../helpers/random.ts';
+import { DataRng } from '../../../src/data/random.ts';
+import { createMaskedLmPredictions, ngramCumulative, numToPredict, PIECE_CONTINUES, PIECE_SPECIAL, PIECE_STARTS_WORD, pyRound, type MaskingOptions } from '../../../src/tasks/pretraining/data/masking.ts';
+import { isStartPieceSentencePiece, isStartPieceWordPiece } from '../../../src/tasks/pretraining/data/documents.ts';
+import { rng } from '../../helpers/random.ts';
 
 const VOCAB = 1000;
 const MASK = 4;

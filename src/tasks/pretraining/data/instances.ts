@@ -13,7 +13,7 @@
  *   tie), from its front or back with probability 1/2 each.
  * - Layout [CLS] A [SEP] B [SEP]; segment 0 up to the first [SEP], 1 after it.
  */
-import type { DataRng } from '../random.ts';
+import type { DataRng } from '../../../data/random.ts';
 import type { TrainingInstance } from './features.ts';
 import { createMaskedLmPredictions, PIECE_SPECIAL, type MaskingOptions } from './masking.ts';
 

@@ -7,8 +7,8 @@
  *   masked_lm_weights                                     float [max_predictions_per_seq] (1.0 real, 0.0 padding)
  *   next_sentence_labels                                  int64 [1]  (the sentence-order label: 1 = swapped)
  */
-import { UserError } from '../../ir/errors.ts';
-import { decodeExample, encodeExample, type Example, type Feature } from '../example.ts';
+import { UserError } from '../../../ir/errors.ts';
+import { decodeExample, encodeExample, type Example, type Feature } from '../../../data/example.ts';
 
 export interface PretrainingSizes {
   maxSeqLength: number;

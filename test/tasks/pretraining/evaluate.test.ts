@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { PretrainingDataset } from '../../src/data/pretraining-dataset.ts';
-import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
-import { modelParams } from '../../src/model/params.ts';
-import { createSession } from '../../src/backends/onnx/session.ts';
-import { buildEvalModel, Evaluator } from '../../src/train/eval.ts';
-import { assertClose } from '../helpers/check.ts';
-import { PRED, SEQ, writeCountingRecords } from './helpers.ts';
+import { PretrainingDataset } from '../../../src/tasks/pretraining/dataset.ts';
+import { presetConfig } from '../../../src/model/config.ts';
+import { InitRng, initialValues } from '../../../src/model/init.ts';
+import { modelParams } from '../../../src/model/params.ts';
+import { createSession } from '../../../src/backends/onnx/session.ts';
+import { buildEvalModel, Evaluator } from '../../../src/tasks/pretraining/evaluate.ts';
+import { assertClose } from '../../helpers/check.ts';
+import { PRED, SEQ, writeCountingRecords } from '../../train/helpers.ts';
 
 describe('Evaluator', () => {
   it('gives the same figures whatever the batch size, and the frequency baseline of the data', async () => {

@@ -14,17 +14,16 @@
  */
 import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
-import { emitModel, encodeModel } from '../backends/onnx/emit.ts';
-import { createSession } from '../backends/onnx/session.ts';
-import { PretrainingDataset, type PretrainingBatch } from '../data/pretraining-dataset.ts';
-import { UserError } from '../ir/errors.ts';
-import { WEIGHTED_LOSS_EPSILON } from '../ir/composites.ts';
-import { buildAlbertGraph } from '../model/albert.ts';
-import type { AlbertConfig } from '../model/config.ts';
-import { lowerEinsumPass } from '../passes/lower-einsum.ts';
-import { cleanupPasses, runPipeline } from '../passes/pipeline.ts';
-import { addMetrics } from '../train-graph/metrics.ts';
-import { batchFeeds } from './trainer.ts';
+import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
+import { createSession } from '../../backends/onnx/session.ts';
+import { PretrainingDataset, type PretrainingBatch } from './dataset.ts';
+import { WEIGHTED_LOSS_EPSILON } from '../../ir/composites.ts';
+import { buildAlbertGraph } from '../../model/albert.ts';
+import type { AlbertConfig } from '../../model/config.ts';
+import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
+import { cleanupPasses, runPipeline } from '../../passes/pipeline.ts';
+import { addMetrics } from '../../train-graph/metrics.ts';
+import { batchFeeds } from './feeds.ts';
 
 export interface EvalGraphOptions {
   maxSeqLength: number;
@@ -107,15 +106,7 @@ export class Evaluator {
     try {
       for (;;) {
         if (data.maxSteps !== undefined && batches >= data.maxSteps) break;
-        let b: PretrainingBatch | null;
-        try {
-          b = await ds.next();
-        } catch (e) {
-          if (e instanceof UserError && /exceeds the \d+ records?/.test(e.message)) {
-            throw new UserError(`--eval-batch-size ${data.batchSize} ${e.message.replace(/^batch size \d+ /, '')}`);
-          }
-          throw e;
-        }
+        const b: PretrainingBatch | null = await ds.next();
         if (!b) break;
         const B = b.next_sentence_labels.length;
         const feeds: Record<string, ort.Tensor> = { ...params, ...batchFeeds(b, B) };

@@ -21,7 +21,7 @@
  * The original draws n with numpy's unseeded global RNG; here every draw comes from the one
  * seeded generator, so the output is reproducible.
  */
-import type { DataRng } from '../random.ts';
+import type { DataRng } from '../../../data/random.ts';
 
 /** What a token is, for masking: a continuation piece, a piece that starts a word, or [CLS]/[SEP]. */
 export const PIECE_CONTINUES = 0;

@@ -1,0 +1,478 @@
+/**
+ * The task-agnostic training loop: what `albert pretrain`, `albert finetune glue` and
+ * `albert finetune classify` (and SQuAD and RACE after them) share. It trains a task's head with
+ * one compiled training step, saves checkpoints every N steps and at the end, evaluates at each
+ * checkpoint, keeps the best checkpoint by the task's main metric, and resumes exactly where a
+ * killed run stopped:
+ *
+ *   <output_dir>/checkpoint-<step>/   see checkpoint.ts (the last keepCheckpointMax kept)
+ *   <output_dir>/best/                the checkpoint with the best evaluation
+ *   <output_dir>/model.safetensors, config.json (, spiece.model)   the final model
+ *   <output_dir>/eval_results.txt     the last evaluation, in the original's format
+ *
+ * Exact resume: the data order comes from the task's cursor saved in the checkpoint, dropout
+ * masks are keyed by (seed, global_step * K + micro_step), and parameters and slots are saved
+ * as float32 bits; so a run killed at any moment and resumed ends with the same bytes as one
+ * that was never interrupted (with the same thread count).
+ *
+ * Errors about options name them as the library's API does ({trainBatchSize}); the commands
+ * turn those names into their flags.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { TrainSettings } from '../compile.ts';
+import { fsReason } from '../data/tfrecord.ts';
+import type { AlbertConfig } from '../model/config.ts';
+import { InitRng, initialValues } from '../model/init.ts';
+import type { ParamSpec } from '../model/params.ts';
+import { saveHfModel } from '../model/weights/save-hf.ts';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../passes/optimizer.ts';
+import { writeAtomic } from '../util/atomic-write.ts';
+import { OptionError, UserError } from '../util/errors.ts';
+import {
+  bestStep,
+  cleanStaleFiles,
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  readTrainingState,
+  saveBest,
+  STATE_FILE,
+  writeCheckpoint,
+  type CheckpointInfo,
+  type RunSettings,
+  type TrainingState,
+  type TrainPoint,
+} from './checkpoint.ts';
+import { killPoint } from './kill-points.ts';
+import { formatDuration, type ProgressSink } from './progress.ts';
+import type { EvalReport, Feeds, Task } from './task.ts';
+import { Trainer, type StepResult } from './trainer.ts';
+
+export interface LoopOptions {
+  outputDir: string;
+  config: AlbertConfig;
+  /** The model's parameters (encoder and the task's head). */
+  specs: ParamSpec[];
+  doTrain: boolean;
+  doEval: boolean;
+  /** The batch of one update; with gradAccum K it is split into K micro-batches. */
+  trainBatchSize: number;
+  maxSeqLength: number;
+  optimizer: OptimizerName;
+  /** Optimizer details beyond the defaults (weight decay, clipping, frozen parameters). */
+  train?: Omit<TrainSettings, 'optimizer' | 'gradAccum'>;
+  learningRate: number;
+  numTrainSteps: number;
+  numWarmupSteps: number;
+  saveCheckpointsSteps: number;
+  /** 0 keeps every checkpoint. */
+  keepCheckpointMax: number;
+  gradAccum?: number;
+  /** Default: all cores. */
+  threads?: number;
+  seed: number;
+  skipNonfiniteSteps?: boolean;
+  /** Insist on resuming (an error when the output directory has no checkpoint). */
+  resume?: boolean;
+  /**
+   * The task's settings a resumed run must keep, by their snake_case names, each with the
+   * option that sets it (for the error that refuses a changed one).
+   */
+  taskSettings?: Record<string, { value: unknown; option: string }>;
+  /** The weights of a fresh run (a checkpoint, or fresh values): called only when not resuming. */
+  initialValues: () => Promise<{ values: Map<string, Float32Array>; from: string | null }>;
+  /** Copied next to the final model as spiece.model (HF's AlbertTokenizer finds it there). */
+  spmModelFile?: string;
+  progress: ProgressSink;
+}
+
+export interface LoopResult {
+  task: string;
+  outputDir: string;
+  /** Where the final model is (config.json + model.safetensors). */
+  modelDir: string;
+  resumedFrom: string | null;
+  startStep: number;
+  finalStep: number;
+  stepsRun: number;
+  /** Wall time of this call, and of its training steps alone. */
+  seconds: number;
+  trainSeconds: number;
+  tokensPerSecond: number;
+  compileSeconds: number;
+  threads: number;
+  skippedSteps: number[];
+  /** Mean training loss of the last (up to) 20 steps of this run. */
+  finalTrainLoss: number | null;
+  evals: EvalReport[];
+  finalEval: EvalReport | null;
+  best: { step: number; metric: string; value: number; dir: string } | null;
+  history: TrainPoint[];
+  settings: RunSettings;
+  numParameters: number;
+}
+
+/** The loop's own settings a resumed run must keep, with the option that sets each. */
+const LOOP_SETTINGS: Record<string, string> = {
+  train_batch_size: 'trainBatchSize',
+  max_seq_length: 'maxSeqLength',
+  optimizer: 'optimizer',
+  learning_rate: 'learningRate',
+  num_warmup_steps: 'numWarmupSteps',
+  grad_accum: 'gradAccum',
+  seed: 'seed',
+};
+
+function checkResumable(saved: RunSettings, now: RunSettings, options: Record<string, string>, where: string): void {
+  const cfgDiff = (Object.keys(now.config) as (keyof AlbertConfig)[]).find((k) => saved.config?.[k] !== now.config[k]);
+  if (cfgDiff) {
+    throw new UserError(
+      `${where}: the checkpoint's model config has ${cfgDiff} = ${JSON.stringify(saved.config?.[cfgDiff])}, the given config ${JSON.stringify(now.config[cfgDiff])} (resume with the same config, or use another output directory)`,
+    );
+  }
+  for (const [key, option] of Object.entries(options)) {
+    const a = JSON.stringify(saved[key]);
+    const b = JSON.stringify(now[key]);
+    if (a !== b) throw new OptionError(`${where}: this run was started with {${option}} ${a}, now ${b} (resume with the same settings, or use another {outputDir})`);
+  }
+}
+
+/** An integer option of at least `min`. */
+export function checkInteger(v: number, option: string, min = 1): void {
+  if (!Number.isInteger(v) || v < min) throw new OptionError(`{${option}} must be an integer >= ${min}; got ${v}`);
+}
+
+function checkOptions(o: LoopOptions): void {
+  if (!o.doTrain && !o.doEval) throw new OptionError('at least one of {doTrain} or {doEval} must be given');
+  checkInteger(o.trainBatchSize, 'trainBatchSize');
+  checkInteger(o.maxSeqLength, 'maxSeqLength', 2);
+  checkInteger(o.numTrainSteps, 'numTrainSteps');
+  checkInteger(o.numWarmupSteps, 'numWarmupSteps', 0);
+  checkInteger(o.saveCheckpointsSteps, 'saveCheckpointsSteps');
+  checkInteger(o.keepCheckpointMax, 'keepCheckpointMax', 0);
+  checkInteger(o.gradAccum ?? 1, 'gradAccum');
+  if (o.threads !== undefined) checkInteger(o.threads, 'threads');
+  if (!Number.isSafeInteger(o.seed)) throw new OptionError(`{seed} must be an integer; got ${o.seed}`);
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(o.optimizer)) throw new OptionError(`{optimizer} ${o.optimizer}: expected one of ${OPTIMIZER_NAMES.join(', ')}`);
+  if (!(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw new OptionError(`{learningRate} must be a positive number; got ${o.learningRate}`);
+  const K = o.gradAccum ?? 1;
+  if (o.trainBatchSize % K !== 0) throw new OptionError(`{trainBatchSize} ${o.trainBatchSize} is not a multiple of {gradAccum} ${K} (each update takes ${K} equal micro-batches)`);
+  if (o.maxSeqLength > o.config.maxPositionEmbeddings) {
+    throw new OptionError(`{maxSeqLength} ${o.maxSeqLength} exceeds the config's max_position_embeddings ${o.config.maxPositionEmbeddings}`);
+  }
+}
+
+/** Makes the output directory and checks it takes files. */
+export function prepareOutputDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new OptionError(`{outputDir} ${dir}: not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new OptionError(`{outputDir} ${dir}: cannot write there (${fsReason(e)})`);
+  }
+}
+
+/** Where a run in `outputDir` continues from: its newest checkpoint and training state, if any. */
+export function resumePoint(outputDir: string): { latest: CheckpointInfo; state: TrainingState } | null {
+  const latest = latestCheckpoint(outputDir);
+  return latest ? { latest, state: readTrainingState(join(latest.dir, STATE_FILE)) } : null;
+}
+
+export function freshParameters(specs: ParamSpec[], seed: number): Map<string, Float32Array> {
+  const rng = new InitRng(seed);
+  return new Map(specs.map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), rng)]));
+}
+
+/** The snake_case settings of the run (the loop's and the task's) and the option behind each. */
+function runSettings(o: LoopOptions): { settings: RunSettings; options: Record<string, string> } {
+  const settings: RunSettings = {
+    config: o.config,
+    train_batch_size: o.trainBatchSize,
+    max_seq_length: o.maxSeqLength,
+    optimizer: o.optimizer,
+    learning_rate: o.learningRate,
+    num_warmup_steps: o.numWarmupSteps,
+    grad_accum: o.gradAccum ?? 1,
+    seed: o.seed,
+  };
+  const options = { ...LOOP_SETTINGS };
+  for (const [k, s] of Object.entries(o.taskSettings ?? {})) {
+    settings[k] = s.value;
+    options[k] = s.option;
+  }
+  return { settings, options };
+}
+
+/** Trains and/or evaluates `task` as `opts` says; see the file comment. */
+export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<LoopResult> {
+  const t0 = performance.now();
+  checkOptions(opts);
+  const progress = opts.progress;
+  const out = opts.outputDir;
+  prepareOutputDir(out);
+  cleanStaleFiles(out);
+  const K = opts.gradAccum ?? 1;
+  const microBatch = opts.trainBatchSize / K;
+  const threads = opts.threads ?? availableParallelism();
+  const { config, specs } = opts;
+
+  const resume = resumePoint(out);
+  if (opts.resume && !resume) throw new OptionError(`{resume}: no checkpoint in ${out} (expected ${join(out, 'checkpoint-<step>')})`);
+  const latest = resume?.latest ?? null;
+  const { settings, options } = runSettings(opts);
+  if (resume && opts.doTrain) checkResumable(resume.state.settings, settings, options, join(resume.latest.dir, STATE_FILE));
+  if (opts.doEval && !task.createEvaluator) throw new Error(`task ${task.name}: doEval without an evaluation set`);
+
+  // The data is checked before anything slow happens.
+  if (opts.doTrain) await task.checkTrainData?.(microBatch);
+
+  const evaluator = opts.doEval ? await task.createEvaluator!(threads) : null;
+  const numParameters = specs.reduce((s, p) => s + p.shape.reduce((a, d) => a * d, 1), 0);
+  const base = { task: task.name, outputDir: out, modelDir: out, settings, threads, numParameters };
+  const tensors = (values: Map<string, Float32Array>): Feeds => Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
+
+  // ---- evaluation only ----
+  if (!opts.doTrain) {
+    let values: Map<string, Float32Array>;
+    let step = 0;
+    let from: string;
+    if (latest) {
+      ({ values } = await readCheckpoint(latest.dir, specs, []));
+      step = latest.step;
+      from = latest.dir;
+    } else {
+      const init = await opts.initialValues();
+      if (!init.from) throw new OptionError(`{doEval} without {doTrain} evaluates a trained model: pass {initCheckpoint}, or an {outputDir} holding a checkpoint`);
+      values = init.values;
+      from = init.from;
+    }
+    progress.note(`evaluating ${from}`);
+    const result = await evaluator!.evaluate(step, tensors(values));
+    progress.eval(result, task.evalLine(result));
+    writeAtomic(join(out, 'eval_results.txt'), task.evalResultsText(result));
+    const r: LoopResult = {
+      ...base,
+      modelDir: from,
+      resumedFrom: null,
+      startStep: step,
+      finalStep: step,
+      stepsRun: 0,
+      seconds: (performance.now() - t0) / 1000,
+      trainSeconds: 0,
+      tokensPerSecond: 0,
+      compileSeconds: evaluator!.compileSeconds,
+      skippedSteps: [],
+      finalTrainLoss: null,
+      evals: [result],
+      finalEval: result,
+      best: null,
+      history: [],
+    };
+    progress.summary(summaryLines(r, task), summaryData(r));
+    return r;
+  }
+
+  // ---- training ----
+  const trainer = await Trainer.create(
+    {
+      config,
+      graph: task.graph,
+      maxSeqLength: opts.maxSeqLength,
+      optimizer: opts.optimizer,
+      train: opts.train,
+      gradAccum: K,
+      learningRate: opts.learningRate,
+      numWarmupSteps: opts.numWarmupSteps,
+      numTrainSteps: opts.numTrainSteps,
+      seed: opts.seed,
+      threads,
+    },
+    task,
+  );
+  let startStep = 0;
+  let state: TrainingState;
+  let resumedFrom: string | null = null;
+  if (resume) {
+    const ck = await readCheckpoint(resume.latest.dir, specs, trainer.slotNames);
+    trainer.setState(ck.values, ck.slots);
+    state = ck.state;
+    startStep = state.global_step;
+    resumedFrom = resume.latest.dir;
+    progress.note(`resuming from ${resume.latest.dir} (step ${startStep})`);
+    if (state.num_train_steps !== opts.numTrainSteps) {
+      progress.note(`the number of training steps is ${opts.numTrainSteps} (the checkpoint was made with ${state.num_train_steps}): the learning-rate decay follows the new value from here on`);
+    }
+    state.num_train_steps = opts.numTrainSteps;
+    // A kill between writing a best checkpoint and copying it to best/ is repaired here.
+    if (state.best && bestStep(out) !== state.best.step) {
+      const b = listCheckpoints(out).find((c) => c.step === state.best!.step);
+      if (b) saveBest(out, b.dir, b.step);
+    }
+  } else {
+    const init = await opts.initialValues();
+    trainer.setState(init.values);
+    state = {
+      format: 'albert-compiler/training-state@1',
+      global_step: 0,
+      num_train_steps: opts.numTrainSteps,
+      settings,
+      rng: { dropout_seed: opts.seed, next_dropout_step: 0 },
+      data_cursor: null,
+      skipped_steps: [],
+      elapsed_seconds: 0,
+      evals: [],
+      best: null,
+      history: [],
+    };
+  }
+
+  let data;
+  try {
+    data = task.openTrainData(microBatch, resumedFrom ? state.data_cursor : null);
+  } catch (e) {
+    // The cursor's complaint names the file it came from.
+    if (resumedFrom && e instanceof UserError && e.message.startsWith('dataset cursor: ')) {
+      throw new UserError(`${join(resumedFrom, STATE_FILE)}: field "data_cursor": ${e.message.slice('dataset cursor: '.length)}`);
+    }
+    throw e;
+  }
+
+  const N = opts.numTrainSteps;
+  const historyEvery = Math.max(1, Math.ceil(N / 400));
+  const recent: StepResult[] = [];
+  const losses: number[] = [];
+  let trainSeconds = 0;
+  let tokens = 0;
+  let step = startStep;
+  const elapsedBefore = state.elapsed_seconds;
+  const metric = task.mainMetric;
+
+  const saveAt = async (): Promise<void> => {
+    let newBest = false;
+    if (evaluator && !state.evals.some((e) => e.step === step)) {
+      const e = await evaluator.evaluate(step, trainer.parameterTensors());
+      state.evals.push(e);
+      progress.eval(e, task.evalLine(e));
+      const v = Number(e[metric]);
+      if (!state.best || v > state.best[metric]) {
+        state.best = { step, [metric]: v };
+        newBest = true;
+      }
+    }
+    state.global_step = step;
+    state.rng = { dropout_seed: opts.seed, next_dropout_step: step * K };
+    state.data_cursor = data.cursor();
+    state.elapsed_seconds = elapsedBefore + trainSeconds;
+    const dir = writeCheckpoint(out, { config, specs, save: task.saveOptions, values: trainer.parameterValues(), slots: trainer.slotValues(), state });
+    progress.checkpoint(step, dir);
+    killPoint('after-checkpoint', step);
+    if (newBest) saveBest(out, dir, step);
+    pruneCheckpoints(out, opts.keepCheckpointMax);
+  };
+
+  progress.start(startStep, N);
+  try {
+    if (startStep === 0 && N > 0) progress.note(`compiled the training step in ${trainer.compileSeconds.toFixed(2)} s (${trainer.compiled.stats.nodes} nodes); ${numParameters.toLocaleString('en-US')} parameters; ${threads} thread${threads === 1 ? '' : 's'}`);
+    while (step < N) {
+      const micro: B[] = [];
+      for (let k = 0; k < K; k++) micro.push(await data.next());
+      const r = await trainer.step(step, micro);
+      trainSeconds += r.seconds;
+      if (!r.finite) {
+        const what = Number.isFinite(r.loss) ? `the gradient norm is ${r.gradNorm}` : `the loss is ${r.loss}`;
+        if (!opts.skipNonfiniteSteps) {
+          const last = latestCheckpoint(out);
+          throw new OptionError(
+            `step ${step + 1}: ${what}; training stopped, parameters and checkpoints left as they were (last good checkpoint: ${last ? last.dir : 'none yet'}); {skipNonfiniteSteps} skips such steps`,
+          );
+        }
+        state.skipped_steps.push(step + 1);
+      }
+      step += 1;
+      tokens += r.tokens;
+      recent.push(r);
+      if (recent.length > 20) recent.shift();
+      if (r.finite) {
+        losses.push(r.loss);
+        if (losses.length > 20) losses.shift();
+      }
+      const secs = recent.reduce((a, x) => a + x.seconds, 0);
+      const tps = recent.reduce((a, x) => a + x.tokens, 0) / Math.max(secs, 1e-9);
+      progress.step({
+        step,
+        total: N,
+        loss: r.loss,
+        ...r.outputs,
+        learning_rate: r.learningRate,
+        grad_norm: r.gradNorm,
+        seconds: r.seconds,
+        tokens_per_second: tps,
+        eta_seconds: (secs / recent.length) * (N - step),
+        ...(r.finite ? {} : { skipped: true }),
+      });
+      if (r.finite && (step % historyEvery === 0 || step === N)) {
+        const metrics = Object.fromEntries(Object.entries(r.outputs).filter(([k]) => !k.endsWith('_loss')));
+        state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate });
+      }
+      if (step % opts.saveCheckpointsSteps === 0 || step === N) await saveAt();
+    }
+    // A run resumed from its final checkpoint has nothing left to do but what follows.
+    if (evaluator && !state.evals.some((e) => e.step === step)) await saveAt();
+    saveHfModel(out, config, specs, trainer.parameterValues(), { ...task.saveOptions, spmModelFile: opts.spmModelFile, extraMetadata: { global_step: String(step) } });
+  } finally {
+    progress.stop();
+    await data.close();
+  }
+  const finalEval = state.evals.find((e) => e.step === step) ?? null;
+  if (finalEval) writeAtomic(join(out, 'eval_results.txt'), task.evalResultsText(finalEval));
+  const r: LoopResult = {
+    ...base,
+    resumedFrom,
+    startStep,
+    finalStep: step,
+    stepsRun: step - startStep,
+    seconds: (performance.now() - t0) / 1000,
+    trainSeconds,
+    tokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : 0,
+    compileSeconds: trainer.compileSeconds + (evaluator?.compileSeconds ?? 0),
+    skippedSteps: state.skipped_steps,
+    finalTrainLoss: losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
+    evals: state.evals,
+    finalEval,
+    best: state.best ? { step: state.best.step, metric, value: state.best[metric], dir: join(out, 'best') } : null,
+    history: state.history,
+  };
+  progress.summary(summaryLines(r, task), summaryData(r));
+  return r;
+}
+
+export function summaryLines(r: LoopResult, task: Pick<Task<unknown>, 'evalLine'>): string[] {
+  const lines: string[] = [];
+  if (r.stepsRun > 0) {
+    lines.push(
+      `${r.task}: ${r.stepsRun} step${r.stepsRun === 1 ? '' : 's'} (${r.startStep} -> ${r.finalStep}) in ${formatDuration(r.trainSeconds)}: ` +
+        `${(r.trainSeconds / r.stepsRun).toFixed(3)} s/step, ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tokens/s (${r.threads} thread${r.threads === 1 ? '' : 's'})`,
+    );
+  } else if (r.resumedFrom) {
+    lines.push(`${r.task}: already at step ${r.finalStep} (${r.resumedFrom}); nothing left to train`);
+  }
+  if (r.finalTrainLoss !== null) lines.push(`final training loss ${r.finalTrainLoss.toFixed(4)} (mean of the last steps)`);
+  if (r.skippedSteps.length > 0) lines.push(`skipped ${r.skippedSteps.length} step${r.skippedSteps.length === 1 ? '' : 's'} with a non-finite loss: ${r.skippedSteps.slice(0, 10).join(', ')}${r.skippedSteps.length > 10 ? ', ...' : ''}`);
+  if (r.finalEval) lines.push(task.evalLine(r.finalEval));
+  if (r.best) lines.push(`best checkpoint: ${r.best.dir} (step ${r.best.step}, ${r.best.metric} ${r.best.value.toFixed(4)})`);
+  if (r.stepsRun > 0 || r.resumedFrom) lines.push(`model: ${join(r.modelDir, 'model.safetensors')} (step ${r.finalStep})`);
+  return lines;
+}
+
+function summaryData(r: LoopResult): Record<string, unknown> {
+  const { history: _h, evals: _e, settings, ...rest } = r;
+  void _h;
+  void _e;
+  return { ...rest, settings: { ...settings, config: undefined } };
+}
