@@ -19,7 +19,7 @@ export default class Export extends AlbertCommand {
     head: Flags.string({ options: HEADS, description: 'head to export (default: the one the checkpoint holds; pretraining -> mlm)' }),
     out: Flags.string({ char: 'o', required: true, description: 'output directory (HF/optimum layout)' }),
     config: Flags.string({ char: 'c', description: 'preset, config JSON file or directory (default: albert_config.json or config.json next to the checkpoint)' }),
-    'num-labels': Flags.integer({ min: 1, description: 'number of classes of a classifier head (default: from the checkpoint)' }),
+    'num-labels': Flags.integer({ min: 1, description: "number of classes of a classifier head (default: from the checkpoint; its config.json's label names and problem_type are kept when the numbers agree)" }),
     'num-choices': Flags.integer({ min: 2, description: 'answer choices of a multiple-choice model, a fixed dim of its inputs (default 4)' }),
     opset: Flags.integer({ default: 17, description: 'ONNX opset (only 17 for now)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'leave Einsum ops in the graph instead of lowering them to MatMul' }),
@@ -52,13 +52,14 @@ export default class Export extends AlbertCommand {
     for (const line of formatLoadReport(r.report)) this.note(line);
     const io = (ts: { name: string; dtype: string; shape: (number | string)[] }[]): string => ts.map((t) => `${t.name} ${t.dtype}[${t.shape.join(', ')}]`).join(', ');
     this.note(`exported ${r.head} head in ${r.stats.seconds.toFixed(2)} s: ${r.stats.nodes} nodes, ${r.stats.parameters.toLocaleString('en-US')} parameters, opset ${r.opset}`);
+    if (r.labels) this.note(`  labels  ${r.labels.names.join(', ')} (${r.labels.problemType})`);
     this.note(`  inputs  ${io(r.inputs)}`);
     this.note(`  outputs ${io(r.outputs)}`);
     this.note(`  wrote   ${flags.out}: ${files.map((f) => f.slice(flags.out.length).replace(/^[\\/]/, '')).join(', ')}${r.spmModelFile ? ` (tokenizer from ${basename(r.spmModelFile)})` : ''}`);
     if (flags.json) {
       const { report } = r;
       await this.writeStdout(
-        `${JSON.stringify({ out: flags.out, files, head: r.head, numLabels: r.numLabels, numChoices: r.numChoices, opset: r.opset, modelBytes: r.model.length, inputs: r.inputs, outputs: r.outputs, nodes: r.stats.nodes, ops: r.stats.ops, parameters: r.stats.parameters, seconds: r.stats.seconds, spmModelFile: r.spmModelFile ?? null, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }, null, 2)}\n`,
+        `${JSON.stringify({ out: flags.out, files, head: r.head, numLabels: r.numLabels, labels: r.labels ?? null, numChoices: r.numChoices, opset: r.opset, modelBytes: r.model.length, inputs: r.inputs, outputs: r.outputs, nodes: r.stats.nodes, ops: r.stats.ops, parameters: r.stats.parameters, seconds: r.stats.seconds, spmModelFile: r.spmModelFile ?? null, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }, null, 2)}\n`,
       );
     }
   }

@@ -16,13 +16,14 @@ import { cast } from '../ir/ops/index.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
 import { modelParams, type HeadName, type ParamSpec } from '../model/params.ts';
+import { EXPORTABLE_HEAD_NAMES, headDefinition, resolveNumLabels, type ExportableHeadName } from '../model/heads/registry.ts';
 import { lowerEinsumPass } from '../passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from '../passes/pipeline.ts';
 import type { Pass } from '../passes/pass.ts';
 
 /** The heads an export offers (pretraining is a training form: its MLM part is the mlm head). */
-export const EXPORT_HEADS = ['encoder', 'mlm', 'classifier', 'squad', 'squad2', 'multiple-choice'] as const;
-export type ExportHead = (typeof EXPORT_HEADS)[number];
+export const EXPORT_HEADS: readonly ExportHead[] = EXPORTABLE_HEAD_NAMES;
+export type ExportHead = ExportableHeadName;
 
 export function isExportHead(name: string): name is ExportHead {
   return (EXPORT_HEADS as readonly string[]).includes(name);
@@ -94,7 +95,7 @@ export function buildExportGraph(cfg: AlbertConfig, opts: ExportGraphOptions): E
 
   const unused = new Set(g.params().filter((v) => v.uses.length === 0));
   g.inputs = g.inputs.filter((v) => !unused.has(v));
-  const declared = new Map(modelParams(cfg, head, { numLabels: head === 'classifier' ? (opts.numLabels ?? 2) : undefined }).map((p) => [p.name, p]));
+  const declared = new Map(modelParams(cfg, head, { numLabels: resolveNumLabels(headDefinition(head), opts.numLabels) }).map((p) => [p.name, p]));
   const params = g.params().map((v) => {
     const spec = declared.get(v.input!.name);
     if (!spec) throw new Error(`export graph: parameter ${v.input!.name} is not in the parameter table`);

@@ -10,6 +10,7 @@ import { canonDim } from '../ir/shape.ts';
 import { DEFAULT_OPSET, emitModel, encodeModel } from '../backends/onnx/emit.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../model/config.ts';
 import { guessHead, loadConfigForCheckpoint, loadFromOpened, openCheckpoint, type LoadReport } from '../model/weights/load.ts';
+import { classifierLabelFields, readClassifierLabels, type ClassifierLabelInfo, type ClassifierLabels } from '../model/weights/save-hf.ts';
 import { decodeModelProto, type ModelProto } from '../text/model-proto.ts';
 import { buildExportGraph, EXPORT_HEADS, isExportHead, type ExportHead } from './export-graph.ts';
 import {
@@ -36,6 +37,11 @@ export interface ExportOptions {
   /** Preset, config file or directory, or a config; default: the config stored with the checkpoint. */
   config?: string | AlbertConfig;
   numLabels?: number;
+  /**
+   * A classifier's label names and problem type for config.json. Default: those in the
+   * checkpoint's config.json when the checkpoint holds this classifier, else LABEL_i.
+   */
+  labels?: ClassifierLabels;
   numChoices?: number;
   opset?: number;
   keepEinsum?: boolean;
@@ -59,6 +65,8 @@ export interface ExportResult {
   config: AlbertConfig;
   head: ExportHead;
   numLabels?: number;
+  /** A classifier's labels as config.json has them (LABEL_i unless the checkpoint or options named them). */
+  labels?: ClassifierLabelInfo;
   numChoices?: number;
   opset: number;
   /** onnx/model.onnx's bytes. */
@@ -124,10 +132,19 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     }
     if (opts.numLabels !== undefined && head !== 'classifier') throw new UserError(`--num-labels applies to --head classifier only (the head is ${head})`);
     if (opts.numChoices !== undefined && head !== 'multiple-choice') throw new UserError(`--num-choices applies to --head multiple-choice only (the head is ${head})`);
+    if (opts.labels !== undefined && head !== 'classifier') throw new UserError(`labels apply to --head classifier only (the head is ${head})`);
     const numChoices = head === 'multiple-choice' ? (opts.numChoices ?? 4) : undefined;
 
     const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum });
     const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log });
+    // A fine-tuned classifier's label names travel from its config.json into the export's.
+    let labels = opts.labels;
+    if (labels === undefined && head === 'classifier' && guessed.head === 'classifier') {
+      const stored = readClassifierLabels(ckpt.dir);
+      if (stored && stored.names.length === numLabels) labels = stored;
+      else if (stored) opts.log?.(`note: ignoring the ${stored.names.length} labels of ${join(ckpt.dir, CONFIG_FILE)}: the classifier has ${numLabels} (writing LABEL_0..LABEL_${numLabels! - 1})`);
+    }
+    const labelFields = head === 'classifier' ? classifierLabelFields(numLabels!, labels) : undefined;
     const model = encodeModel(
       emitModel(graph, {
         paramsAs: 'initializers',
@@ -147,7 +164,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
       opts.log?.(`note: ${tokenizer.path} has ${tokenizer.proto.pieces.length} pieces, the model's vocab_size is ${config.vocabSize} (the extra rows are never used)`);
     }
     const files: ExportFile[] = [
-      { path: CONFIG_FILE, data: json(hfConfigJson(config, { head, opset, numChoices }, { numLabels, special })) },
+      { path: CONFIG_FILE, data: json(hfConfigJson(config, { head, opset, numChoices }, { numLabels, labels, special })) },
       { path: MODEL_FILE, data: model },
     ];
     if (tokenizer) {
@@ -169,6 +186,11 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
       config,
       head,
       numLabels,
+      labels: labelFields && {
+        names: Object.values(labelFields.id2label),
+        problemType: labelFields.problem_type ?? 'single_label_classification',
+        regression: labelFields.problem_type === 'regression',
+      },
       numChoices,
       opset,
       model,

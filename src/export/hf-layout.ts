@@ -11,11 +11,12 @@
  * Files are written to temp names and renamed only once all are written, so a failure leaves
  * what the directory held before.
  */
-import { classifierLabelFields } from '../model/weights/save-hf.ts';
+import { classifierLabelFields, type ClassifierLabels } from '../model/weights/save-hf.ts';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../ir/errors.ts';
 import { toHfJson, type AlbertConfig } from '../model/config.ts';
+import { headDefinition } from '../model/heads/registry.ts';
 import type { ExportHead } from './export-graph.ts';
 import type { SpecialPieces } from './tokenizer-json.ts';
 
@@ -36,19 +37,7 @@ export interface ExportFile {
 
 /** The HF model class for a head (squad2 has none in HF: its encoder loads as AlbertModel). */
 export function architectureOf(head: ExportHead): string {
-  switch (head) {
-    case 'encoder':
-    case 'squad2':
-      return 'AlbertModel';
-    case 'mlm':
-      return 'AlbertForMaskedLM';
-    case 'classifier':
-      return 'AlbertForSequenceClassification';
-    case 'squad':
-      return 'AlbertForQuestionAnswering';
-    case 'multiple-choice':
-      return 'AlbertForMultipleChoice';
-  }
+  return headDefinition(head).hf.architecture;
 }
 
 type ConfigValue = string | number | boolean | string[] | Record<string, string | number>;
@@ -62,9 +51,14 @@ export interface ExportInfo {
 
 /**
  * config.json: HF's AlbertConfig for the head. id2label/label2id carry the number of labels
- * (HF reads num_labels from them); the token ids are the special pieces' ids in spiece.model.
+ * (HF reads num_labels from them) and, given `labels`, their names and problem_type; the token
+ * ids are the special pieces' ids in spiece.model.
  */
-export function hfConfigJson(cfg: AlbertConfig, info: ExportInfo, opts: { numLabels?: number; special?: SpecialPieces | null }): Record<string, ConfigValue | Record<string, ConfigValue>> {
+export function hfConfigJson(
+  cfg: AlbertConfig,
+  info: ExportInfo,
+  opts: { numLabels?: number; labels?: ClassifierLabels; special?: SpecialPieces | null },
+): Record<string, ConfigValue | Record<string, ConfigValue>> {
   const out: Record<string, ConfigValue | Record<string, ConfigValue>> = { architectures: [architectureOf(info.head)], ...toHfJson(cfg) };
   const sp = opts.special;
   if (sp) {
@@ -72,7 +66,7 @@ export function hfConfigJson(cfg: AlbertConfig, info: ExportInfo, opts: { numLab
     out.bos_token_id = sp.cls.id;
     out.eos_token_id = sp.sep.id;
   }
-  if (info.head === 'classifier') Object.assign(out, classifierLabelFields(opts.numLabels ?? 2));
+  if (headDefinition(info.head).hf.labelFields) Object.assign(out, classifierLabelFields(opts.numLabels ?? 2, opts.labels));
   out.torch_dtype = 'float32';
   out.albert_compiler = {
     head: info.head,

@@ -119,12 +119,28 @@ export function activation(x: Value, name: ActivationName): Value {
   }
 }
 
-export interface Loss {
+/** A softmax cross-entropy and the parts it is made of, for metrics that read them. */
+export interface CrossEntropy {
   /** The scalar loss. */
   loss: Value;
-  /** The loss of each example, shaped like the labels. */
+  /** The loss of each example (-log p(label)), shaped like the labels. */
   perExample: Value;
+  /** log softmax(logits) over the class axis, shaped like the logits. */
+  logProbs: Value;
+  /** OneHot(labels) * logProbs, shaped like the logits: each label's log-probability at its class, 0 elsewhere. */
+  picked: Value;
 }
+
+/** The weighted form: loss = numerator / denominator. */
+export interface WeightedCrossEntropy extends CrossEntropy {
+  /** sum(w * perExample). */
+  numerator: Value;
+  /** sum(w) + WEIGHTED_LOSS_EPSILON. */
+  denominator: Value;
+}
+
+/** The name this type had when it held only the loss and perExample. */
+export type Loss = CrossEntropy;
 
 /** Mean over every element, dividing by the run-time count (reduceMean does, for symbolic dims too). */
 function meanAll(x: Value): Value {
@@ -137,8 +153,13 @@ function meanAll(x: Value): Value {
  * like OneHot.
  * Without weights the loss is the mean over examples; with weights [...] it is
  * sum(w * nll) / (sum(w) + 1e-5), ALBERT's masked-LM loss over padded prediction slots.
+ * Returns the loss with its parts (log-probabilities, the labels' picks, and the weighted
+ * form's numerator and denominator), so that metrics need not rebuild them.
  */
-export function softmaxCrossEntropy(logits: Value, labels: Value, opts: { weights?: Value } = {}): Loss {
+export function softmaxCrossEntropy(logits: Value, labels: Value): CrossEntropy;
+export function softmaxCrossEntropy(logits: Value, labels: Value, opts: { weights: Value }): WeightedCrossEntropy;
+export function softmaxCrossEntropy(logits: Value, labels: Value, opts?: { weights?: Value }): CrossEntropy | WeightedCrossEntropy;
+export function softmaxCrossEntropy(logits: Value, labels: Value, opts: { weights?: Value } = {}): CrossEntropy | WeightedCrossEntropy {
   const { weights } = opts;
   const what = (): string =>
     `softmaxCrossEntropy(${[logits, labels, ...(weights ? [weights] : [])].map((v) => formatType(v.type)).join(', ')})`;
@@ -149,16 +170,19 @@ export function softmaxCrossEntropy(logits: Value, labels: Value, opts: { weight
   if (!shapeEq(labels.shape, logits.shape.slice(0, -1))) {
     throw new ShapeError(`${what()}: labels must have shape ${formatShape(logits.shape.slice(0, -1))}`);
   }
-  const picked = mul(oneHot(labels, classes, logits.dtype), logSoftmax(logits, -1));
+  const hot = oneHot(labels, classes, logits.dtype);
+  const logProbs = logSoftmax(logits, -1);
+  const picked = mul(hot, logProbs);
   const nll = neg(reduceSum(picked, [-1]));
-  if (!weights) return { loss: meanAll(nll), perExample: nll };
+  if (!weights) return { loss: meanAll(nll), perExample: nll, logProbs, picked };
   if (!isFloat(weights.dtype) || !shapeEq(weights.shape, labels.shape)) {
     throw new ShapeError(`${what()}: weights must be a float tensor shaped like the labels`);
   }
   const w = cast(weights, logits.dtype);
-  const total = nll.rank === 0 ? mul(w, nll) : reduceSum(mul(w, nll));
+  const numerator = nll.rank === 0 ? mul(w, nll) : reduceSum(mul(w, nll));
   const count = nll.rank === 0 ? w : reduceSum(w);
-  return { loss: div(total, add(count, WEIGHTED_LOSS_EPSILON)), perExample: nll };
+  const denominator = add(count, WEIGHTED_LOSS_EPSILON);
+  return { loss: div(numerator, denominator), perExample: nll, logProbs, picked, numerator, denominator };
 }
 
 /**

@@ -7,32 +7,15 @@
  * is a special token wherever it stands (the text is split around it and each part goes through
  * ALBERT's tokenizer on its own), then [CLS] ... [SEP].
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { UserError } from '../ir/errors.ts';
-import { createSession } from '../backends/onnx/session.ts';
-import { exportModel, spmModelNextTo } from '../export/export.ts';
-import { CONFIG_FILE, MODEL_FILE, SPM_FILE, TOKENIZER_CONFIG_FILE } from '../export/hf-layout.ts';
-import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
-import { SentencePieceProcessor } from '../text/sentencepiece.ts';
+import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
+import { checkTokenInputs, declaredShape, loadPredictModel, softmax, tokenFeeds, topK, type PredictModelOptions } from './load-model.ts';
 
 export const MASK_TOKEN = '[MASK]';
 
-export interface FillMaskOptions {
-  /** An `albert export` directory (onnx/model.onnx), or a checkpoint with an MLM head. */
-  model: string;
-  /** The SentencePiece model (default: the export's spiece.model, or the one next to the checkpoint). */
-  spmModelFile?: string;
-  /** Checkpoints only: preset, config file or directory (default: the config next to it). */
-  config?: string;
-  /** Default: tokenizer_config.json's do_lower_case in an export, else true. */
-  doLowerCase?: boolean;
-  /** Default: tokenizer_config.json's keep_accents in an export, else false. */
-  keepAccents?: boolean;
-  threads?: number;
-  log?: (line: string) => void;
-}
+/** `model`: an `albert export` directory (onnx/model.onnx), or a checkpoint with an MLM head. */
+export type FillMaskOptions = PredictModelOptions;
 
 export interface FillMaskCandidate {
   id: number;
@@ -60,54 +43,6 @@ export interface FillMaskResult {
   runSeconds: number;
 }
 
-interface ExportTokenizerConfig {
-  doLowerCase?: boolean;
-  keepAccents?: boolean;
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function readJsonFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${path}: expected a JSON object`);
-  return value as Record<string, unknown>;
-}
-
-function readTokenizerConfig(dir: string): ExportTokenizerConfig {
-  const path = join(dir, TOKENIZER_CONFIG_FILE);
-  if (!existsSync(path)) return {};
-  const json = readJsonFile(path);
-  const flag = (key: string): boolean | undefined => {
-    const v = json[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'boolean') throw new UserError(`${path}: "${key}" must be true or false (got ${JSON.stringify(v)})`);
-    return v;
-  };
-  return { doLowerCase: flag('do_lower_case'), keepAccents: flag('keep_accents') };
-}
-
-/** A directory that looks like a checkpoint rather than an export (loadCheckpoint's forms). */
-function holdsCheckpoint(dir: string): boolean {
-  return readdirSync(dir).some((n) => n === 'model.safetensors' || n === 'model.safetensors.index.json' || n === 'checkpoint' || n.endsWith('.index') || n === 'pytorch_model.bin');
-}
-
 /** The checks on a request that need no model (commands run them before loading one). */
 export function checkFillMaskInput(text: string, k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new UserError(`--top-k must be a positive integer (got ${k})`);
@@ -133,21 +68,6 @@ export function encodeWithMasks(tokenizer: AlbertTokenizer, text: string): { ids
   return { ids, maskPositions };
 }
 
-/** The k largest entries of probs[0..n) (ties: lower id first), descending. */
-function topK(probs: Float64Array, n: number, k: number): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (best.length === k && probs[i] <= probs[best[k - 1]]) continue;
-    let j = best.length < k ? best.length : k - 1;
-    best[j] = i;
-    while (j > 0 && probs[best[j - 1]] < probs[i]) {
-      best[j] = best[j - 1];
-      best[--j] = i;
-    }
-  }
-  return best;
-}
-
 export class FillMask {
   private constructor(
     readonly source: string,
@@ -161,51 +81,16 @@ export class FillMask {
 
   /** Loads an export directory, or exports a checkpoint's mlm head in memory. */
   static async load(opts: FillMaskOptions): Promise<FillMask> {
-    const dir = opts.model;
-    const exported = isDir(dir) && existsSync(join(dir, MODEL_FILE));
-    if (exported) return FillMask.loadExport(dir, opts);
-    if (isDir(dir) && !holdsCheckpoint(dir)) {
-      throw new UserError(`${dir}: not a model directory: no ${MODEL_FILE} (an \`albert export\` directory) and no checkpoint (model.safetensors or a TF model.ckpt-*)`);
+    const m = await loadPredictModel(opts, 'mlm');
+    if (m.exported) {
+      const { missing } = m.exported.report;
+      if (missing.length > 0) {
+        const shown = missing.slice(0, 3).join(', ');
+        throw new UserError(`${m.source}: ${missing.length} parameters of the masked-LM model are not in the checkpoint (${shown}${missing.length > 3 ? ', ...' : ''}): fill-mask needs a trained mlm or pretraining checkpoint`);
+      }
+      return new FillMask(m.source, m.kind, m.tokenizer, m.session, m.maxLength, m.exported.config.vocabSize);
     }
-    return FillMask.loadCheckpoint(dir, opts);
-  }
-
-  private static async loadExport(dir: string, opts: FillMaskOptions): Promise<FillMask> {
-    const configPath = join(dir, CONFIG_FILE);
-    if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE} (an \`albert export\` directory has config.json, ${MODEL_FILE} and the tokenizer files)`);
-    const config = readJsonFile(configPath);
-    const maxLength = config.max_position_embeddings;
-    if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 2) {
-      throw new UserError(`${configPath}: "max_position_embeddings" must be an integer >= 2 (got ${JSON.stringify(maxLength)})`);
-    }
-    const spmPath = opts.spmModelFile ?? join(dir, SPM_FILE);
-    if (!existsSync(spmPath)) throw new UserError(`${dir}: missing ${SPM_FILE} (export with --spm-model-file, or pass --spm-model-file here)`);
-    const tc = readTokenizerConfig(dir);
-    const tokenizer = AlbertTokenizer.fromSpmFile(spmPath, { doLowerCase: opts.doLowerCase ?? tc.doLowerCase ?? true, keepAccents: opts.keepAccents ?? tc.keepAccents ?? false });
-    const modelPath = join(dir, MODEL_FILE);
-    const session = await openSession(modelPath, modelPath, opts.threads);
-    return new FillMask(dir, 'export', tokenizer, session, maxLength, logitsWidth(session, modelPath));
-  }
-
-  private static async loadCheckpoint(spec: string, opts: FillMaskOptions): Promise<FillMask> {
-    // A released archive holds its SentencePiece model inside: the export finds it there.
-    const archive = /\.(tar\.gz|tgz)$/i.test(spec);
-    const noSpm = (): UserError => new UserError(`${spec}: no SentencePiece model next to the checkpoint (spiece.model, 30k-clean.model or a single *.model): pass --spm-model-file`);
-    if (opts.spmModelFile === undefined && !archive && spmModelNextTo(isDir(spec) ? spec : dirname(spec)) === undefined) throw noSpm();
-    opts.log?.(`no ${MODEL_FILE} in ${spec}: exporting the checkpoint's mlm head in memory`);
-    const result = await exportModel({ initCheckpoint: spec, head: 'mlm', config: opts.config, spmModelFile: opts.spmModelFile, log: opts.log });
-    if (result.report.missing.length > 0) {
-      const shown = result.report.missing.slice(0, 3).join(', ');
-      throw new UserError(`${spec}: ${result.report.missing.length} parameters of the masked-LM model are not in the checkpoint (${shown}${result.report.missing.length > 3 ? ', ...' : ''}): fill-mask needs a trained mlm or pretraining checkpoint`);
-    }
-    const spm = result.files.find((f) => f.path === SPM_FILE);
-    if (!spm || typeof spm.data === 'string') throw noSpm();
-    const tokenizer = new AlbertTokenizer(SentencePieceProcessor.fromBytes(spm.data, result.spmModelFile), {
-      doLowerCase: opts.doLowerCase ?? true,
-      keepAccents: opts.keepAccents ?? false,
-    });
-    const session = await openSession(result.model, spec, opts.threads);
-    return new FillMask(spec, 'checkpoint', tokenizer, session, result.config.maxPositionEmbeddings, result.config.vocabSize);
+    return new FillMask(m.source, m.kind, m.tokenizer, m.session, m.maxLength, logitsWidth(m.session, m.modelPath));
   }
 
   async predict(text: string, k = 5): Promise<FillMaskResult> {
@@ -214,16 +99,9 @@ export class FillMask {
     if (ids.length > this.maxLength) {
       throw new UserError(`the text is ${ids.length} pieces long with [CLS] and [SEP]; the model takes at most ${this.maxLength} (max_position_embeddings)`);
     }
-    const n = ids.length;
-    const all: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(n), [1, n]),
-    };
-    // Other exporters may leave token_type_ids (or the mask) out: feed what the model declares.
-    const feeds = Object.fromEntries(Object.entries(all).filter(([name]) => this.session.inputNames.includes(name)));
     const t0 = performance.now();
-    const out = await this.session.run(feeds);
+    // Other exporters may leave token_type_ids (or the mask) out: tokenFeeds feeds what the model declares.
+    const out = await this.session.run(tokenFeeds(this.session, ids));
     const runSeconds = (performance.now() - t0) / 1000;
     const logits = out.logits.data as Float32Array;
     const V = this.vocabSize;
@@ -232,13 +110,7 @@ export class FillMask {
     const spellable = Math.min(V, this.tokenizer.vocabSize);
     const pieces = this.tokenizer.convertIdsToTokens(ids);
     const masks = maskPositions.map((position) => {
-      const row = logits.subarray(position * V, (position + 1) * V);
-      let max = -Infinity;
-      for (let i = 0; i < V; i++) max = Math.max(max, row[i]);
-      const probs = new Float64Array(V);
-      let sum = 0;
-      for (let i = 0; i < V; i++) sum += probs[i] = Math.exp(row[i] - max);
-      for (let i = 0; i < V; i++) probs[i] /= sum;
+      const probs = softmax(logits.subarray(position * V, (position + 1) * V));
       const candidates = topK(probs, spellable, Math.min(k, spellable)).map((id) => {
         const piece = this.tokenizer.spm.idToPiece(id);
         const token = this.tokenizer.decode([id]);
@@ -252,26 +124,13 @@ export class FillMask {
   }
 }
 
-async function openSession(model: Uint8Array | string, source: string, threads?: number): Promise<ort.InferenceSession> {
-  try {
-    return await createSession(model, { threads });
-  } catch (e) {
-    throw new UserError(`${source}: onnxruntime cannot load the model (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
 /** The vocabulary size from the model's "logits" output; a model without one is not an MLM. */
 function logitsWidth(session: ort.InferenceSession, path: string): number {
-  const known = ['input_ids', 'attention_mask', 'token_type_ids'];
-  const unknown = session.inputNames.filter((n) => !known.includes(n));
-  if (!session.inputNames.includes('input_ids') || unknown.length > 0) {
-    throw new UserError(`${path}: takes inputs ${session.inputNames.join(', ')}; a masked-LM export takes input_ids, attention_mask and token_type_ids`);
-  }
+  checkTokenInputs(session, path, 'a masked-LM export');
   if (!session.outputNames.includes('logits')) {
     throw new UserError(`${path}: has no "logits" output (outputs: ${session.outputNames.join(', ')}): fill-mask needs a masked-LM export (albert export --head mlm)`);
   }
-  const meta = session.outputMetadata.find((m) => m.name === 'logits');
-  const shape = meta && meta.isTensor ? meta.shape : [];
+  const shape = declaredShape(session.outputMetadata, 'logits') ?? [];
   const width = shape.length === 3 ? shape[2] : undefined;
   if (typeof width !== 'number') throw new UserError(`${path}: output "logits" is not [batch, seq, vocab]: fill-mask needs a masked-LM export (albert export --head mlm)`);
   return width;

@@ -190,7 +190,7 @@ describe('albert export', () => {
       assert.ok(maxAbsDiff(theirs.mlm[i].logits.data, viaCompile.logits.data as Float32Array) <= 1e-4, text);
     }
     // A padded pair batch through the classifier: token_type_ids and attention_mask matter.
-    const c = theirs.classifier;
+    const c = theirs.classifier!;
     const tok = c.inputIds.dims;
     pairs.forEach(([a, b], row) => {
       const e = ours.encodePair(a, b, tok[1]);

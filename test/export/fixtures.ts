@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { presetConfig, type AlbertConfig } from '../../src/model/config.ts';
 import { modelParams, type HeadName, type ParamSpec } from '../../src/model/params.ts';
-import { saveHfModel } from '../../src/model/weights/save-hf.ts';
+import { saveHfModel, type ClassifierLabels } from '../../src/model/weights/save-hf.ts';
 import { decodeModelProto } from '../../src/text/model-proto.ts';
 import { trainUnigram } from '../../src/text/train/unigram-trainer.ts';
 
@@ -121,12 +121,12 @@ export function writeCheckpoint(
   dir: string,
   cfg: AlbertConfig,
   head: HeadName,
-  opts: { numLabels?: number; spm?: string; seed?: number } = {},
+  opts: { numLabels?: number; spm?: string; seed?: number; labels?: ClassifierLabels } = {},
 ): { dir: string; params: ParamSpec[]; values: Map<string, Float32Array> } {
   mkdirSync(dir, { recursive: true });
   const params = modelParams(cfg, head, { numLabels: opts.numLabels });
   const values = randomValues(params, opts.seed);
-  saveHfModel(dir, cfg, params, values, { spmModelFile: opts.spm, head });
+  saveHfModel(dir, cfg, params, values, { spmModelFile: opts.spm, head, labels: opts.labels });
   return { dir, params, values };
 }
 

@@ -4,15 +4,34 @@
 // versions), so the two runtimes meet only through this JSON.
 // Usage: node --import tsx transformers-js-child.ts '<request JSON>'
 import { basename, dirname } from 'node:path';
-import { env, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer, type Tensor } from '@huggingface/transformers';
+import { env, pipeline, softmax, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer, type Tensor } from '@huggingface/transformers';
 
+// All the export directories must sit in one directory (transformers.js's localModelPath).
 export interface ChildRequest {
   /** An export directory holding an MLM model: each text is tokenized and run alone. */
-  mlm: string;
-  texts: string[];
+  mlm?: string;
+  texts?: string[];
   /** An export directory holding a classifier: the pairs are run as one padded batch. */
-  classifier: string;
-  pairs: [string, string][];
+  classifier?: string;
+  pairs?: [string, string][];
+  /** Export directories holding classifiers: each input goes through pipeline('text-classification'). */
+  textClassification?: { model: string; inputs: { text: string; textPair?: string }[] }[];
+}
+
+/** One input of a textClassification request. */
+export interface ChildLabels {
+  /** Every label with its score, best first, as the pipeline returns them with top_k null. */
+  labels: { label: string; score: number }[];
+  /** The raw logits of the pipeline's model for the input. */
+  logits: number[];
+  /**
+   * 'pipeline': the pipeline itself gave the labels. 'tokenizer+model': a pair, which
+   * transformers.js's text-classification pipeline cannot take (it passes its input to the
+   * tokenizer as the first text only, so {text, text_pair} encodes as an empty text): the
+   * pipeline's own tokenizer (with text_pair) and model, then its post-processing (softmax,
+   * id2label).
+   */
+  via: 'pipeline' | 'tokenizer+model';
 }
 
 export interface ChildTensor {
@@ -22,7 +41,10 @@ export interface ChildTensor {
 
 export interface ChildResponse {
   mlm: { ids: number[]; logits: ChildTensor }[];
-  classifier: { inputIds: ChildTensor; attentionMask: ChildTensor; tokenTypeIds: ChildTensor; logits: ChildTensor };
+  /** Null when the request has no classifier. */
+  classifier: { inputIds: ChildTensor; attentionMask: ChildTensor; tokenTypeIds: ChildTensor; logits: ChildTensor } | null;
+  /** Per textClassification model, per input. */
+  textClassification: ChildLabels[][];
 }
 
 const plain = (t: Tensor | undefined): ChildTensor => {
@@ -31,24 +53,48 @@ const plain = (t: Tensor | undefined): ChildTensor => {
 };
 
 const request = JSON.parse(process.argv[2]) as ChildRequest;
+const dirs = [request.mlm, request.classifier, ...(request.textClassification ?? []).map((t) => t.model)].filter((d): d is string => d !== undefined);
+if (dirs.length === 0 || dirs.some((d) => dirname(d) !== dirname(dirs[0]))) throw new Error('give export directories, all in one directory');
 env.allowRemoteModels = false;
-env.localModelPath = `${dirname(request.mlm)}/`;
-if (dirname(request.classifier) !== dirname(request.mlm)) throw new Error('both exports must sit in one directory');
-const [tokenizer, mlm, classifier] = await Promise.all([
-  AutoTokenizer.from_pretrained(basename(request.mlm)),
-  AutoModelForMaskedLM.from_pretrained(basename(request.mlm)),
-  AutoModelForSequenceClassification.from_pretrained(basename(request.classifier)),
-]);
-const response: ChildResponse = { mlm: [], classifier: undefined as unknown as ChildResponse['classifier'] };
-for (const text of request.texts) {
-  const inputs = tokenizer(text);
-  const { logits } = await mlm(inputs);
-  response.mlm.push({ ids: plain(inputs.input_ids).data, logits: plain(logits) });
+env.localModelPath = `${dirname(dirs[0])}/`;
+const response: ChildResponse = { mlm: [], classifier: null, textClassification: [] };
+
+if (request.mlm !== undefined) {
+  const [tokenizer, mlm] = await Promise.all([AutoTokenizer.from_pretrained(basename(request.mlm)), AutoModelForMaskedLM.from_pretrained(basename(request.mlm))]);
+  for (const text of request.texts ?? []) {
+    const inputs = tokenizer(text);
+    const { logits } = await mlm(inputs);
+    response.mlm.push({ ids: plain(inputs.input_ids).data, logits: plain(logits) });
+  }
 }
-const pair = tokenizer(
-  request.pairs.map((p) => p[0]),
-  { text_pair: request.pairs.map((p) => p[1]), padding: true },
-);
-const { logits } = await classifier(pair);
-response.classifier = { inputIds: plain(pair.input_ids), attentionMask: plain(pair.attention_mask), tokenTypeIds: plain(pair.token_type_ids), logits: plain(logits) };
+
+if (request.classifier !== undefined) {
+  const [tokenizer, classifier] = await Promise.all([AutoTokenizer.from_pretrained(basename(request.classifier)), AutoModelForSequenceClassification.from_pretrained(basename(request.classifier))]);
+  const pairs = request.pairs ?? [];
+  const pair = tokenizer(
+    pairs.map((p) => p[0]),
+    { text_pair: pairs.map((p) => p[1]), padding: true },
+  );
+  const { logits } = await classifier(pair);
+  response.classifier = { inputIds: plain(pair.input_ids), attentionMask: plain(pair.attention_mask), tokenTypeIds: plain(pair.token_type_ids), logits: plain(logits) };
+}
+
+for (const { model, inputs } of request.textClassification ?? []) {
+  const classify = await pipeline('text-classification', basename(model));
+  const { id2label } = classify.model.config as unknown as { id2label: Record<string, string> };
+  const results: ChildLabels[] = [];
+  for (const { text, textPair } of inputs) {
+    const encoded = classify.tokenizer(text, { ...(textPair !== undefined ? { text_pair: textPair } : {}), padding: true, truncation: true });
+    const logits = plain((await classify.model(encoded)).logits as Tensor).data;
+    if (textPair === undefined) {
+      const labels = (await classify(text, { top_k: null })) as { label: string; score: number }[];
+      results.push({ labels, logits, via: 'pipeline' });
+    } else {
+      const probs = softmax(logits);
+      const labels = probs.map((score, i) => ({ label: id2label[i], score })).sort((a, b) => b.score - a.score);
+      results.push({ labels, logits, via: 'tokenizer+model' });
+    }
+  }
+  response.textClassification.push(results);
+}
 process.stdout.write(JSON.stringify(response));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../../ir/errors.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../config.ts';
 import { isHeadName, modelParams, type HeadName } from '../params.ts';
+import { headDefinition } from '../heads/registry.ts';
 import { guessHead, loadConfigForCheckpoint, loadFromOpened, openCheckpoint, type LoadReport } from './load.ts';
 import { saveHfModel } from './save-hf.ts';
 
@@ -63,7 +64,7 @@ export async function convertToHf(opts: ConvertOptions): Promise<ConvertResult> 
     const guessed = guessHead(ckpt);
     const head = (opts.head as HeadName | undefined) ?? guessed.head;
     const numLabels = opts.numLabels ?? (head === guessed.head ? guessed.numLabels : undefined);
-    if (head === 'classifier' && numLabels === undefined) {
+    if (headDefinition(head).numLabels.kind === 'option' && numLabels === undefined) {
       throw new UserError(`${opts.from}: the checkpoint has no classifier layer to take the number of labels from: pass --num-labels`);
     }
     const params = modelParams(config, head, { numLabels });

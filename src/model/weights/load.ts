@@ -20,6 +20,7 @@ import { UserError } from '../../ir/errors.ts';
 import { loadAlbertConfig, parseAlbertConfig, type AlbertConfig } from '../config.ts';
 import { InitRng, initialValues } from '../init.ts';
 import type { HeadName, ParamSpec } from '../params.ts';
+import { recogniseHead } from '../heads/registry.ts';
 import { readSafetensors, readSafetensorsHeader } from './safetensors.ts';
 import { transpose2d } from './transpose.ts';
 import type { WeightTensor } from './types.ts';
@@ -463,21 +464,13 @@ export function loadConfigForCheckpoint(spec: string): AlbertConfig | null {
 /**
  * The head whose parameters a checkpoint holds: pretraining (MLM + SOP), mlm, squad, squad2,
  * classifier (labels from the output layer's shape; multiple-choice when an HF config says
- * AlbertForMultipleChoice) or just the encoder.
+ * AlbertForMultipleChoice) or just the encoder. Each head says how it is recognised
+ * (heads/registry.ts).
  */
 export function guessHead(ckpt: OpenedCheckpoint): { head: HeadName; numLabels?: number } {
-  const has = (...names: string[]): string | undefined => names.find((n) => ckpt.names.includes(n));
-  const mlm = has('cls/predictions/output_bias', 'predictions.bias', 'predictions.decoder.bias');
-  const sop = has('cls/seq_relationship/output_weights', 'sop_classifier.classifier.weight');
-  if (mlm && sop) return { head: 'pretraining' };
-  if (mlm) return { head: 'mlm' };
-  if (has('cls/squad/output_weights', 'qa_outputs.weight')) return { head: 'squad' };
-  if (has('start_logits/dense/kernel', 'squad_v2.start_logits.weight')) return { head: 'squad2' };
-  const cls = has('output_weights', 'classifier.weight');
-  if (cls) {
-    const n = ckpt.shapeOf(cls)[0];
-    if (ckpt.architectures.includes('AlbertForMultipleChoice') && n === 1) return { head: 'multiple-choice' };
-    return { head: 'classifier', numLabels: n };
-  }
-  return { head: 'encoder' };
+  return recogniseHead({
+    has: (...names) => names.find((n) => ckpt.names.includes(n)),
+    shapeOf: (name) => ckpt.shapeOf(name),
+    architectures: ckpt.architectures,
+  });
 }

@@ -10,11 +10,12 @@
  *    copies when it saves safetensors (and re-ties on load);
  *  - metadata {"format": "pt"}: transformers refuses safetensors files without it.
  */
-import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../ir/errors.ts';
 import { toHfJson, type AlbertConfig } from '../config.ts';
 import type { HeadName, ParamSpec } from '../params.ts';
+import { headDefinition, paramsAsCheckpoint, recogniseHead } from '../heads/registry.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { transpose2d } from './transpose.ts';
 import type { WeightTensor } from './types.ts';
@@ -29,40 +30,152 @@ export interface SaveHfOptions {
    * classifier or a multiple-choice scorer.
    */
   head?: HeadName;
+  /**
+   * What a sequence classifier's outputs mean (default: LABEL_0..LABEL_{n-1}, regression for one
+   * output). Only for a model that saves as AlbertForSequenceClassification.
+   */
+  labels?: ClassifierLabels;
 }
 
-/** The HF model class for the parameters present, most specific first. */
+/** HF's PretrainedConfig.problem_type values. */
+export const CLASSIFIER_PROBLEM_TYPES = ['single_label_classification', 'multi_label_classification', 'regression'] as const;
+export type ClassifierProblemType = (typeof CLASSIFIER_PROBLEM_TYPES)[number];
+
+/**
+ * The labels of a sequence classifier, as config.json records them:
+ *  - `{ names }`: one name per output, by index (e.g. ["entailment", "neutral", "contradiction"]);
+ *    problemType defaults to single_label_classification (softmax over the outputs, at least 2);
+ *    multi_label_classification is a sigmoid per output, regression a raw score per output;
+ *  - `{ regression: true }`: one output, a real-valued score named LABEL_0 (STS-B).
+ * A ClassifierLabelInfo (what readClassifierLabels returns) is a `{ names, problemType }`.
+ */
+export type ClassifierLabels = { names: readonly string[]; problemType?: ClassifierProblemType } | { regression: true };
+
+/** A classifier's labels read back from config.json (readClassifierLabels). */
+export interface ClassifierLabelInfo {
+  /** Label names by output index (id2label sorted by index). */
+  names: string[];
+  /** problem_type, or what HF assumes without one: regression for one label, else single-label. */
+  problemType: ClassifierProblemType;
+  /** problemType === 'regression': the outputs are raw scores, not logits of classes. */
+  regression: boolean;
+}
+
+/** The config.json fields that carry a classifier's labels. */
+export interface ClassifierLabelFields {
+  num_labels?: number;
+  id2label: Record<string, string>;
+  label2id: Record<string, number>;
+  problem_type?: ClassifierProblemType;
+}
+
+/**
+ * The HF model class of the head whose parameters are present (recognised as in a checkpoint;
+ * `head` settles what the parameters cannot: a [1, H] classifier that is a multiple-choice scorer).
+ */
 export function hfArchitecture(params: ParamSpec[], head?: HeadName): string {
-  const has = (prefix: string): boolean => params.some((p) => p.hfName.startsWith(prefix));
-  if (has('sop_classifier.')) return 'AlbertForPreTraining';
-  if (has('predictions.')) return 'AlbertForMaskedLM';
-  if (has('qa_outputs.')) return 'AlbertForQuestionAnswering';
-  if (has('classifier.')) return head === 'multiple-choice' ? 'AlbertForMultipleChoice' : 'AlbertForSequenceClassification';
-  // The original SQuAD 2.0 head has no HF class: HF loads the encoder and ignores the rest.
-  return 'AlbertModel';
+  const recognised = recogniseHead(paramsAsCheckpoint(params, head ? [headDefinition(head).hf.architecture] : []));
+  return headDefinition(recognised.head).hf.architecture;
 }
 
 type HfConfigJson = Record<string, string | number | string[] | Record<string, string | number>>;
 
-function configJson(cfg: AlbertConfig, params: ParamSpec[], architecture: string): HfConfigJson {
+function configJson(cfg: AlbertConfig, params: ParamSpec[], architecture: string, labels?: ClassifierLabels): HfConfigJson {
   const out: HfConfigJson = { architectures: [architecture], ...toHfJson(cfg), torch_dtype: 'float32' };
   if (architecture === 'AlbertForSequenceClassification') {
-    Object.assign(out, classifierLabelFields(params.find((p) => p.hfName === 'classifier.weight')!.shape[0]));
+    Object.assign(out, classifierLabelFields(params.find((p) => p.hfName === 'classifier.weight')!.shape[0], labels));
+  } else if (labels !== undefined) {
+    throw new UserError(`cannot save the model: labels apply to a sequence classifier, and the model is ${architecture}`);
   }
   return out;
 }
 
 /**
- * config.json fields of an n-label classifier. HF takes num_labels from id2label: without it a
- * 3-label head would not load (default 2); one label means regression.
+ * config.json fields of an n-output classifier, as HF's AlbertForSequenceClassification
+ * save_pretrained writes them. HF takes num_labels from id2label: without it a 3-label head
+ * would not load (default 2). Without `labels`: LABEL_i, and regression for one output (what
+ * HF assumes of num_labels 1). With them: num_labels, our names and problem_type too.
  */
-export function classifierLabelFields(n: number): { id2label: Record<string, string>; label2id: Record<string, number>; problem_type?: 'regression' } {
-  const labels = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+export function classifierLabelFields(n: number, labels?: ClassifierLabels): ClassifierLabelFields {
+  if (labels === undefined) {
+    const generic = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+    return {
+      id2label: Object.fromEntries(generic.map((l, i) => [String(i), l])),
+      label2id: Object.fromEntries(generic.map((l, i) => [l, i])),
+      ...(n === 1 ? { problem_type: 'regression' as const } : {}),
+    };
+  }
+  const { names, problemType } = 'names' in labels ? { names: [...labels.names], problemType: labels.problemType ?? 'single_label_classification' } : { names: ['LABEL_0'], problemType: 'regression' as const };
+  const bad = (why: string): UserError => new UserError(`cannot save the model: ${why}`);
+  if (!CLASSIFIER_PROBLEM_TYPES.includes(problemType)) throw bad(`unknown problem type "${String(problemType)}" (expected ${CLASSIFIER_PROBLEM_TYPES.join(', ')})`);
+  if (names.length !== n) throw bad(`${names.length} label name${names.length === 1 ? '' : 's'} for a classifier with ${n} output${n === 1 ? '' : 's'}`);
+  if (problemType === 'single_label_classification' && n < 2) throw bad('a single-label classifier needs at least 2 labels (one output is a regression score: labels { regression: true })');
+  const seen = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (typeof name !== 'string' || name === '') throw bad(`label ${i} must be a non-empty string (got ${JSON.stringify(name)})`);
+    if (seen.has(name)) throw bad(`labels ${seen.get(name)} and ${i} are both named ${JSON.stringify(name)}`);
+    seen.set(name, i);
+  });
   return {
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
-    ...(n === 1 ? { problem_type: 'regression' as const } : {}),
+    num_labels: n,
+    id2label: Object.fromEntries(names.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(names.map((l, i) => [l, i])),
+    problem_type: problemType,
   };
+}
+
+/**
+ * The labels recorded in a config.json's parsed JSON (`path` names it in errors), or null when
+ * it has no id2label. id2label must map "0".."n-1" to distinct non-empty names; num_labels, when
+ * present, must agree; problem_type must be one of HF's.
+ */
+export function classifierLabelsFromJson(json: Record<string, unknown>, path: string): ClassifierLabelInfo | null {
+  const raw = json.id2label;
+  if (raw === undefined || raw === null) return null;
+  const field = `${path}: "id2label"`;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${field} must be an object mapping "0".."n-1" to label names (got ${JSON.stringify(raw)})`);
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length === 0) throw new UserError(`${field} is empty: a classifier has at least one label`);
+  const names: string[] = new Array<string>(entries.length);
+  for (const [key, name] of entries) {
+    const index = /^(0|[1-9]\d*)$/.test(key) ? Number(key) : -1;
+    if (index < 0 || index >= entries.length) throw new UserError(`${field} has the key ${JSON.stringify(key)}: expected the indices "0".."${entries.length - 1}"`);
+    if (typeof name !== 'string' || name === '') throw new UserError(`${field}["${key}"] must be a non-empty string (got ${JSON.stringify(name)})`);
+    names[index] = name;
+  }
+  const first = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (first.has(name)) throw new UserError(`${field} names ${JSON.stringify(name)} twice ("${first.get(name)}" and "${i}")`);
+    first.set(name, i);
+  });
+  const numLabels = json.num_labels;
+  if (numLabels !== undefined && numLabels !== names.length) {
+    throw new UserError(`${path}: "num_labels" is ${JSON.stringify(numLabels)} but "id2label" has ${names.length} label${names.length === 1 ? '' : 's'}`);
+  }
+  const given = json.problem_type;
+  if (given !== undefined && given !== null && !CLASSIFIER_PROBLEM_TYPES.includes(given as ClassifierProblemType)) {
+    throw new UserError(`${path}: "problem_type" must be one of ${CLASSIFIER_PROBLEM_TYPES.join(', ')} (got ${JSON.stringify(given)})`);
+  }
+  const problemType: ClassifierProblemType = (given as ClassifierProblemType | null | undefined) ?? (names.length === 1 ? 'regression' : 'single_label_classification');
+  return { names, problemType, regression: problemType === 'regression' };
+}
+
+/**
+ * The labels in `dir`/config.json (an HF model or `albert export` directory), or null when
+ * there is no config.json or it has no id2label. A malformed one is a one-line UserError
+ * naming the file and field.
+ */
+export function readClassifierLabels(dir: string): ClassifierLabelInfo | null {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: ${e instanceof SyntaxError ? 'invalid JSON' : 'cannot read it'} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${path}: expected a JSON object`);
+  return classifierLabelsFromJson(json as Record<string, unknown>, path);
 }
 
 /** The parameters under their HF names and layout (aliases included), checked against the table. */
@@ -100,6 +213,8 @@ export function saveHfModel(
 ): { files: string[]; architecture: string; tensors: number } {
   const tensors = hfTensors(params, values);
   const architecture = hfArchitecture(params, opts.head);
+  // Built (and the labels checked) before anything is written.
+  const config = `${JSON.stringify(configJson(cfg, params, architecture, opts.labels), null, 2)}\n`;
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -117,7 +232,7 @@ export function saveHfModel(
     stage('model.safetensors', (tmp) =>
       writeSafetensors(tmp, tensors, { ...opts.extraMetadata, format: 'pt' }),
     );
-    stage('config.json', (tmp) => writeFileSync(tmp, `${JSON.stringify(configJson(cfg, params, architecture), null, 2)}\n`));
+    stage('config.json', (tmp) => writeFileSync(tmp, config));
     if (opts.spmModelFile !== undefined) {
       const spm = opts.spmModelFile;
       stage('spiece.model', (tmp) => {
