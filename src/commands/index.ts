@@ -3,9 +3,13 @@
 import Compile from './compile.ts';
 import Convert from './convert.ts';
 import CreatePretrainingData from './create-pretraining-data.ts';
+import EvaluateGlue from './evaluate/glue.ts';
 import Export from './export.ts';
+import FinetuneClassify from './finetune/classify.ts';
+import FinetuneGlue from './finetune/glue.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
+import PredictTextClassification from './predict/text-classification.ts';
 import Pretrain from './pretrain.ts';
 import Quickstart from './quickstart.ts';
 import Run from './run.ts';
@@ -16,9 +20,13 @@ export const commands = {
   compile: Compile,
   convert: Convert,
   'create-pretraining-data': CreatePretrainingData,
+  'evaluate:glue': EvaluateGlue,
   export: Export,
+  'finetune:classify': FinetuneClassify,
+  'finetune:glue': FinetuneGlue,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,
+  'predict:text-classification': PredictTextClassification,
   pretrain: Pretrain,
   quickstart: Quickstart,
   run: Run,

@@ -1,0 +1,104 @@
+/**
+ * The flags `albert finetune glue` and `albert finetune classify` share: the original
+ * run_classifier.py's, in kebab case, plus ours. Values a user leaves out of the GLUE command
+ * take run_glue.sh's for the task (so those flags have no oclif default there).
+ */
+import { Flags } from '@oclif/core';
+import { UserError } from '../../util/errors.ts';
+import type { ProgressSink } from '../../train/progress.ts';
+
+export const numberFlag = Flags.custom<number>({
+  helpValue: '<number>',
+  parse: async (input: string) => {
+    const x = Number(input);
+    if (input.trim() === '' || !Number.isFinite(x)) throw new UserError(`expected a number, got "${input}"`);
+    return x;
+  },
+});
+
+export const finetuneFlags = {
+  'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from' }),
+  'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
+  'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
+  'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
+  'vocab-file': Flags.string({ description: 'WordPiece vocab.txt (Chinese models) instead of --spm-model-file' }),
+  'do-lower-case': Flags.boolean({ default: true, allowNo: true, description: 'lowercase the text (the released models are uncased)' }),
+  'do-train': Flags.boolean({ default: false, description: 'fine-tune' }),
+  'do-eval': Flags.boolean({ default: false, description: 'evaluate on the dev set at every checkpoint and write eval_results.txt and dev predictions' }),
+  'do-predict': Flags.boolean({ default: false, description: 'predict the test set: test_results.tsv and the submission file' }),
+  'eval-batch-size': Flags.integer({ default: 8, min: 1, description: 'examples per evaluation batch' }),
+  'predict-batch-size': Flags.integer({ default: 8, min: 1, description: 'examples per prediction batch' }),
+  'save-checkpoints-steps': Flags.integer({ default: 1000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
+  'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
+  optimizer: Flags.string({ default: 'adamw', options: ['adamw', 'lamb'], description: 'the optimizer (the original fine-tunes with AdamW)' }),
+  'cached-dir': Flags.string({ description: 'cache the encoded features here as TFRecords (reused when the data, tokenizer, sequence length and labels match)' }),
+  'dropout-prob': numberFlag({ default: 0.1, description: 'dropout on the pooled output before the classifier' }),
+  'albert-dropout-rate': numberFlag({ description: 'the encoder\'s dropout while fine-tuning (default: the config\'s; 0 is the v2 recipe)' }),
+  'reinit-head': Flags.boolean({ default: false, description: 'start the classifier head afresh (e.g. a checkpoint fine-tuned with another label count)' }),
+  'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (exact gradient accumulation)' }),
+  threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores); resume with the same number for identical bytes' }),
+  seed: Flags.integer({ default: 12345, description: 'seed of fresh weights, the data order and the dropout masks' }),
+  'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf (no update) instead of stopping' }),
+  resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from (one found there is resumed from anyway)' }),
+  'export-dir': Flags.string({ description: 'write the ONNX export of the resulting model here (for transformers.js and `albert predict text-classification`)' }),
+  'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
+  'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
+  json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
+};
+
+/** Library option -> flag, where the flag is not the option's kebab-case name. */
+export const finetuneOptionFlags: Record<string, string> = {
+  config: '--albert-config-file',
+  spmModelFile: '--spm-model-file',
+  trainStep: '--train-step',
+  warmupStep: '--warmup-step',
+};
+
+type ParsedFinetuneFlags = {
+  [K in keyof typeof finetuneFlags]: unknown;
+};
+
+/** The options both commands pass to the library from the shared flags. */
+export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, unknown>): Promise<{ progress: ProgressSink; options: Record<string, unknown> }> {
+  const { createProgress } = await import('../../train/progress.ts');
+  const { latestCheckpoint } = await import('../../train/checkpoint.ts');
+  const outputDir = flags['output-dir'] as string;
+  const progress = await createProgress({
+    label: 'finetune',
+    tty: process.stderr.isTTY === true && !flags.json,
+    json: flags.json as boolean,
+    metricsFile: flags['metrics-file'] as string | undefined,
+    metricsStartStep: () => latestCheckpoint(outputDir)?.step ?? 0,
+    logEverySteps: flags['log-every-steps'] as number | undefined,
+  });
+  return {
+    progress,
+    options: {
+      outputDir,
+      initCheckpoint: flags['init-checkpoint'],
+      config: flags['albert-config-file'],
+      spmModelFile: flags['spm-model-file'],
+      vocabFile: flags['vocab-file'],
+      doLowerCase: flags['do-lower-case'],
+      doTrain: flags['do-train'],
+      doEval: flags['do-eval'],
+      doPredict: flags['do-predict'],
+      evalBatchSize: flags['eval-batch-size'],
+      predictBatchSize: flags['predict-batch-size'],
+      saveCheckpointsSteps: flags['save-checkpoints-steps'],
+      keepCheckpointMax: flags['keep-checkpoint-max'],
+      optimizer: flags.optimizer,
+      cachedDir: flags['cached-dir'],
+      dropoutProb: flags['dropout-prob'],
+      albertDropoutRate: flags['albert-dropout-rate'],
+      reinitHead: flags['reinit-head'],
+      gradAccum: flags['grad-accum'],
+      threads: flags.threads,
+      seed: flags.seed,
+      skipNonfiniteSteps: flags['skip-nonfinite-steps'],
+      resume: flags.resume,
+      exportDir: flags['export-dir'],
+      progress,
+    },
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * Fine-tuning a sentence(-pair) classifier or regressor: what `albert finetune glue` and
+ * `albert finetune classify` share (the original run_classifier.py's flow). The data side
+ * (which files, which labels, which metrics, which submission files) comes from the caller as
+ * a ClassificationData; this module turns it into features (cached), runs the task-agnostic
+ * training loop, and writes what the original writes:
+ *
+ *   <output_dir>/checkpoint-<step>/, best/, model.safetensors + config.json   (the loop)
+ *   eval_results.txt, eval_results.json   the evaluation of the model the results come from
+ *   eval_predictions.tsv                  index<TAB>prediction per dev example (one file per dev set)
+ *   test_results.tsv                      class probabilities per test example (the score for regression)
+ *   <submission>.tsv                      the GLUE server's file: index<TAB>prediction
+ *
+ * The results come from the best checkpoint when the run evaluated during training (the
+ * original picks its best trial the same way), otherwise from the final model. The saved
+ * config.json carries the label names (id2label), so predict and export show them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { exportModel, spmModelNextTo, writeExport } from '../../export/export.ts';
+import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
+import { modelParams, type ParamSpec } from '../../model/params.ts';
+import { CheckpointMismatchError, formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
+import type { OptimizerName } from '../../passes/optimizer.ts';
+import type { TokenizerSpec } from '../../text/load-tokenizer.ts';
+import { BEST_DIR, MODEL_FILE } from '../../train/checkpoint.ts';
+import { checkInteger, freshParameters, prepareOutputDir, resumePoint, runTraining, type LoopResult } from '../../train/loop.ts';
+import type { ProgressSink } from '../../train/progress.ts';
+import type { Feeds } from '../../train/task.ts';
+import { writeAtomic } from '../../util/atomic-write.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
+import type { TextExample } from '../glue/readers.ts';
+import { cachedFeatures, pairEncoder, type ClassificationFeatures } from './features.ts';
+import { ClassifierRunner, classificationTask, evaluateSets, predictionsOf, probabilities, type ClassificationEval, type EvalSet } from './task.ts';
+
+/** A split as read: its examples and the file they came from. */
+export interface SplitData {
+  /** For cache names and messages: "train", "dev_matched", ... */
+  split: string;
+  file: string;
+  examples: TextExample[];
+}
+
+/** What a data source (GLUE, your own files) gives the fine-tuning flow. */
+export interface ClassificationData {
+  /** For messages and cache names: "glue-mrpc", "classify". */
+  name: string;
+  /** Label names, or null for regression. */
+  labels: string[] | null;
+  /** Reads a split only when it is needed (so --do-predict alone needs no training file). */
+  train(): SplitData;
+  /** Evaluation sets: metric suffix ('' or '_mm') and the predictions file each writes. */
+  dev(): (SplitData & { suffix: string; predictionsFile: string })[];
+  /** Test sets with the submission file each writes (if any). */
+  test(): (SplitData & { submission?: string })[];
+  metrics(predictions: Float64Array, labels: ArrayLike<number>): Record<string, number>;
+  mainMetric: string;
+  /** Settings a resumed run must keep besides the loop's (task name, files). */
+  settings: Record<string, { value: unknown; option: string }>;
+}
+
+export interface FinetuneOptions {
+  outputDir: string;
+  initCheckpoint?: string;
+  /** Preset, config file or directory, or a config; default: the checkpoint's. */
+  config?: string | AlbertConfig;
+  /** The tokenizer; default: the SentencePiece model next to the checkpoint. */
+  spmModelFile?: string;
+  vocabFile?: string;
+  doLowerCase?: boolean;
+  maxSeqLength: number;
+  doTrain: boolean;
+  doEval: boolean;
+  doPredict: boolean;
+  trainBatchSize: number;
+  evalBatchSize: number;
+  predictBatchSize: number;
+  learningRate: number;
+  trainStep: number;
+  warmupStep: number;
+  saveCheckpointsSteps: number;
+  keepCheckpointMax: number;
+  optimizer: OptimizerName;
+  cachedDir?: string;
+  /** The classifier's dropout (default 0.1, the original's). */
+  dropoutProb?: number;
+  /** Overrides the encoder's dropout for fine-tuning (0 is the v2 recipe). */
+  albertDropoutRate?: number;
+  gradAccum?: number;
+  threads?: number;
+  seed: number;
+  /** Writes the ONNX export of the resulting model here. */
+  exportDir?: string;
+  /** Start the classifier head afresh when the checkpoint's does not fit the task. */
+  reinitHead?: boolean;
+  resume?: boolean;
+  skipNonfiniteSteps?: boolean;
+  progress: ProgressSink;
+}
+
+export interface FinetuneResult {
+  loop: LoopResult | null;
+  /** Where the results (evaluation, predictions, export) come from. */
+  resultsFrom: string;
+  eval: ClassificationEval | null;
+  files: string[];
+}
+
+function checkProbability(x: number | undefined, option: string): void {
+  if (x !== undefined && !(Number.isFinite(x) && x >= 0 && x < 1)) throw new OptionError(`{${option}} must be in [0, 1); got ${x}`);
+}
+
+function resolveConfig(o: FinetuneOptions, saved: AlbertConfig | null): AlbertConfig {
+  let cfg: AlbertConfig;
+  if (typeof o.config === 'object') cfg = o.config;
+  else if (o.config) cfg = loadAlbertConfig(o.config);
+  else if (saved) return saved;
+  else if (o.initCheckpoint) {
+    const c = loadConfigForCheckpoint(o.initCheckpoint);
+    if (!c) throw new OptionError(`{initCheckpoint} ${o.initCheckpoint} has no albert_config.json or config.json next to it: pass {config}`);
+    cfg = c;
+  } else throw new OptionError('missing {config} (a preset name such as base, a config JSON file, or a directory holding one) or {initCheckpoint}');
+  // Fine-tuning's dropout settings replace the pretrained config's.
+  cfg = { ...cfg, classifierDropoutProb: o.dropoutProb ?? 0.1 };
+  if (o.albertDropoutRate !== undefined) cfg = { ...cfg, hiddenDropoutProb: o.albertDropoutRate, attentionProbsDropoutProb: o.albertDropoutRate };
+  return cfg;
+}
+
+function tokenizerSpec(o: FinetuneOptions): TokenizerSpec {
+  if (o.spmModelFile || o.vocabFile) return { spmModelFile: o.spmModelFile, vocabFile: o.vocabFile, doLowerCase: o.doLowerCase };
+  const next = o.initCheckpoint ? spmModelNextTo(existsSync(join(o.initCheckpoint, 'config.json')) ? o.initCheckpoint : join(o.initCheckpoint, '..')) : undefined;
+  if (!next) throw new OptionError('no tokenizer: pass {spmModelFile} (a SentencePiece .model) or {vocabFile} (a WordPiece vocab.txt)');
+  return { spmModelFile: next, doLowerCase: o.doLowerCase };
+}
+
+/** The initial weights: the checkpoint (its head kept when it fits the task), or fresh ones. */
+async function initialValues(o: FinetuneOptions, specs: ParamSpec[], numLabels: number, progress: ProgressSink): Promise<{ values: Map<string, Float32Array>; from: string | null }> {
+  if (!o.initCheckpoint) {
+    progress.note('no initial checkpoint: training starts from freshly initialised weights (fine-tuning a pretrained model does far better)');
+    return { values: freshParameters(specs, o.seed), from: null };
+  }
+  // The head's tensors under TF names (output_weights, output_bias) or HF names (classifier.weight, classifier.bias).
+  const isHead = (name: string): boolean => name.startsWith('output_') || name.startsWith('classifier');
+  let loaded;
+  try {
+    loaded = await loadCheckpoint(o.initCheckpoint, specs, { seed: o.seed });
+  } catch (e) {
+    if (!(e instanceof CheckpointMismatchError) || !e.mismatched.every((m) => isHead(m.name))) throw e;
+    const got = e.mismatched[0].got;
+    if (!o.reinitHead) {
+      throw new OptionError(
+        `{initCheckpoint} ${o.initCheckpoint}: its classifier head has ${got[0]} output${got[0] === 1 ? '' : 's'}, the task needs ${numLabels} (pass {reinitHead} to start the head afresh)`,
+      );
+    }
+    // The encoder from the checkpoint, the head fresh.
+    const encoder = await loadCheckpoint(o.initCheckpoint, specs.filter((s) => !isHead(s.name)), { seed: o.seed });
+    const fresh = freshParameters(specs, o.seed);
+    for (const s of specs) if (isHead(s.name)) encoder.values.set(s.name, fresh.get(s.name)!);
+    progress.note(`the checkpoint's classifier head (${got[0]} outputs) does not fit the task (${numLabels}): starting the head afresh`);
+    loaded = encoder;
+  }
+  for (const l of formatLoadReport(loaded.report)) progress.note(l);
+  if (o.reinitHead && loaded.report.loaded.some(isHead)) {
+    const fresh = freshParameters(specs, o.seed);
+    for (const s of specs) if (isHead(s.name)) loaded.values.set(s.name, fresh.get(s.name)!);
+    progress.note('starting the classifier head afresh, as asked');
+  }
+  return { values: loaded.values, from: o.initCheckpoint };
+}
+
+function tsvPredictions(ids: string[], predictions: Float64Array, labels: string[] | null): string {
+  const rows = ['index\tprediction'];
+  predictions.forEach((p, i) => rows.push(`${ids[i]}\t${labels === null ? String(p) : labels[p]}`));
+  return `${rows.join('\n')}\n`;
+}
+
+export async function finetuneClassifier(data: ClassificationData, o: FinetuneOptions): Promise<FinetuneResult> {
+  if (!o.doTrain && !o.doEval && !o.doPredict) throw new OptionError('at least one of {doTrain}, {doEval} or {doPredict} must be given');
+  for (const [v, name] of [
+    [o.evalBatchSize, 'evalBatchSize'],
+    [o.predictBatchSize, 'predictBatchSize'],
+  ] as const) checkInteger(v, name);
+  checkInteger(o.maxSeqLength, 'maxSeqLength', 3);
+  checkProbability(o.dropoutProb, 'dropoutProb');
+  checkProbability(o.albertDropoutRate, 'albertDropoutRate');
+  const progress = o.progress;
+  prepareOutputDir(o.outputDir);
+  const saved = resumePoint(o.outputDir);
+  const config = resolveConfig(o, saved?.state.settings.config ?? null);
+  if (o.maxSeqLength > config.maxPositionEmbeddings) throw new OptionError(`{maxSeqLength} ${o.maxSeqLength} exceeds the config's max_position_embeddings ${config.maxPositionEmbeddings}`);
+  const numLabels = data.labels === null ? 1 : data.labels.length;
+  const specs = modelParams(config, 'classifier', { numLabels });
+
+  // Data first: a bad file fails before anything slow.
+  const encoder = pairEncoder(tokenizerSpec(o));
+  const featuresOf = async (s: SplitData): Promise<ClassificationFeatures> => {
+    if (s.examples.length === 0) throw new UserError(`${s.file}: no examples`);
+    const r = await cachedFeatures(s.examples, encoder, data.labels, o.maxSeqLength, { cachedDir: o.cachedDir, name: `${data.name}_${s.split}`, sourceFile: s.file });
+    if (r.path) progress.note(`${r.cached ? 'read cached features' : 'cached features'} ${r.path} (${s.examples.length} examples)`);
+    return r.features;
+  };
+  const train = o.doTrain ? await featuresOf(data.train()) : null;
+  const devSplits = o.doEval ? data.dev() : [];
+  const evalSets: (EvalSet & { predictionsFile: string })[] = [];
+  for (const d of devSplits) evalSets.push({ suffix: d.suffix, name: d.split, predictionsFile: d.predictionsFile, features: await featuresOf(d) });
+  const testSplits = o.doPredict ? data.test() : [];
+  const testSets: { split: SplitData & { submission?: string }; features: ClassificationFeatures }[] = [];
+  for (const t of testSplits) testSets.push({ split: t, features: await featuresOf(t) });
+
+  const task = classificationTask({
+    name: data.name,
+    config,
+    labels: data.labels,
+    train,
+    evalSets,
+    evalBatchSize: o.evalBatchSize,
+    seed: o.seed,
+    metrics: data.metrics,
+    mainMetric: data.mainMetric,
+  });
+
+  let loop: LoopResult | null = null;
+  if (o.doTrain) {
+    loop = await runTraining(task, {
+      outputDir: o.outputDir,
+      config,
+      specs,
+      doTrain: true,
+      doEval: o.doEval,
+      trainBatchSize: o.trainBatchSize,
+      maxSeqLength: o.maxSeqLength,
+      optimizer: o.optimizer,
+      learningRate: o.learningRate,
+      numTrainSteps: o.trainStep,
+      numWarmupSteps: o.warmupStep,
+      saveCheckpointsSteps: o.saveCheckpointsSteps,
+      keepCheckpointMax: o.keepCheckpointMax,
+      gradAccum: o.gradAccum,
+      threads: o.threads,
+      seed: o.seed,
+      skipNonfiniteSteps: o.skipNonfiniteSteps,
+      resume: o.resume,
+      taskSettings: {
+        ...data.settings,
+        labels: { value: data.labels, option: 'labels' },
+        dropout_prob: { value: config.classifierDropoutProb, option: 'dropoutProb' },
+        albert_dropout_rate: { value: config.hiddenDropoutProb, option: 'albertDropoutRate' },
+      },
+      spmModelFile: tokenizerSpec(o).spmModelFile,
+      progress,
+      initialValues: () => initialValues(o, specs, numLabels, progress),
+    });
+  }
+
+  // ---- the model the results come from ----
+  let from: string;
+  if (loop) from = loop.best && existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : o.outputDir;
+  else if (saved) from = existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : existsSync(join(o.outputDir, MODEL_FILE)) ? o.outputDir : saved.latest.dir;
+  else if (o.initCheckpoint) from = o.initCheckpoint;
+  else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
+  const files: string[] = [];
+  let evalReport: ClassificationEval | null = null;
+  if (evalSets.length > 0 || testSets.length > 0) {
+    const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, numLabels, progress)).values : (await loadCheckpoint(from, specs)).values;
+    const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
+    const runner = await ClassifierRunner.create(config, numLabels, o.threads);
+    const step = loop?.best?.step ?? loop?.finalStep ?? saved?.state.global_step ?? 0;
+    const out = (name: string, text: string): void => {
+      const p = join(o.outputDir, name);
+      writeAtomic(p, text);
+      files.push(p);
+    };
+    if (evalSets.length > 0) {
+      const { report, logits } = await evaluateSets(runner, params, evalSets, o.evalBatchSize, data.metrics, step);
+      evalReport = report;
+      progress.note(`results from ${from}`);
+      progress.eval(report, task.evalLine(report));
+      out('eval_results.txt', task.evalResultsText(report));
+      out('eval_results.json', `${JSON.stringify({ task: data.name, model: from, ...report }, null, 1)}\n`);
+      evalSets.forEach((s, i) => out(s.predictionsFile, tsvPredictions(s.features.ids, predictionsOf(logits[i], numLabels), data.labels)));
+    }
+    const results: string[] = [];
+    for (const t of testSets) {
+      const logits = await runner.logits(params, t.features, o.predictBatchSize);
+      if (numLabels === 1) for (const x of logits) results.push(String(x));
+      else {
+        const p = probabilities(logits, numLabels);
+        for (let i = 0; i < t.features.count; i++) results.push(Array.from(p.subarray(i * numLabels, (i + 1) * numLabels), String).join('\t'));
+      }
+      if (t.split.submission) out(t.split.submission, tsvPredictions(t.features.ids, predictionsOf(logits, numLabels), data.labels));
+    }
+    if (testSets.length > 0) out('test_results.tsv', `${results.join('\n')}\n`);
+  }
+  if (o.exportDir) {
+    const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, log: (l) => progress.note(l) });
+    files.push(...writeExport(ex, o.exportDir));
+    progress.note(`exported ${from} to ${o.exportDir}`);
+  }
+  return { loop, resultsFrom: from, eval: evalReport, files };
+}

@@ -1,0 +1,308 @@
+/**
+ * Sentence(-pair) classification and regression as a Task of the training loop: GLUE and users'
+ * own data alike. The training data is the encoded training set, shuffled anew every epoch by
+ * a seeded generator (the cursor is the epoch and the position in it, so a resumed run reads
+ * the same batches); evaluation runs the classifier's inference graph (no dropout) with the
+ * live parameters over every evaluation set and computes the metrics over the whole set
+ * (MCC, F1 and correlations are not means of batch means), plus the evaluation loss.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
+import { createSession } from '../../backends/onnx/session.ts';
+import { DataRng } from '../../data/random.ts';
+import { buildAlbertGraph } from '../../model/albert.ts';
+import type { AlbertConfig } from '../../model/config.ts';
+import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
+import { cleanupPasses, runPipeline } from '../../passes/pipeline.ts';
+import { ACCUM_INPUTS } from '../../train-graph/loss-share.ts';
+import type { BatchSource, EvalReport, Feeds, Task, TaskEvaluator } from '../../train/task.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
+import type { ClassificationFeatures } from './features.ts';
+
+/** Rows [from, from + n) of a feature set, as one batch (a view, no copy, where the rows are contiguous). */
+export interface ClassificationBatch {
+  rows: number;
+  seqLength: number;
+  inputIds: Int32Array;
+  inputMask: Int32Array;
+  segmentIds: Int32Array;
+  labels: Int32Array | Float32Array;
+}
+
+export function batchFeeds(b: ClassificationBatch, withLabels = true): Feeds {
+  const shape = [b.rows, b.seqLength];
+  const feeds: Feeds = {
+    input_ids: new ort.Tensor('int32', b.inputIds, shape),
+    input_mask: new ort.Tensor('int32', b.inputMask, shape),
+    segment_ids: new ort.Tensor('int32', b.segmentIds, shape),
+  };
+  if (withLabels) feeds.label_ids = b.labels instanceof Float32Array ? new ort.Tensor('float32', b.labels, [b.rows]) : new ort.Tensor('int32', b.labels, [b.rows]);
+  return feeds;
+}
+
+function slice(f: ClassificationFeatures, from: number, n: number): ClassificationBatch {
+  const S = f.seqLength;
+  return {
+    rows: n,
+    seqLength: S,
+    inputIds: f.inputIds.subarray(from * S, (from + n) * S),
+    inputMask: f.inputMask.subarray(from * S, (from + n) * S),
+    segmentIds: f.segmentIds.subarray(from * S, (from + n) * S),
+    labels: f.labels.subarray(from, from + n),
+  };
+}
+
+/** The rows of `order` gathered into one batch. */
+function gather(f: ClassificationFeatures, order: ArrayLike<number>): ClassificationBatch {
+  const S = f.seqLength;
+  const n = order.length;
+  const b: ClassificationBatch = {
+    rows: n,
+    seqLength: S,
+    inputIds: new Int32Array(n * S),
+    inputMask: new Int32Array(n * S),
+    segmentIds: new Int32Array(n * S),
+    labels: f.labels instanceof Float32Array ? new Float32Array(n) : new Int32Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = order[i];
+    b.inputIds.set(f.inputIds.subarray(r * S, (r + 1) * S), i * S);
+    b.inputMask.set(f.inputMask.subarray(r * S, (r + 1) * S), i * S);
+    b.segmentIds.set(f.segmentIds.subarray(r * S, (r + 1) * S), i * S);
+    b.labels[i] = f.labels[r];
+  }
+  return b;
+}
+
+/** Where the training stream is: the epoch (its permutation is seeded by seed and epoch) and the next position in it. */
+interface EpochCursor {
+  epoch: number;
+  position: number;
+}
+
+function permutation(n: number, seed: number, epoch: number): Uint32Array {
+  const rng = new DataRng([((seed >>> 0) ^ 0x9e3779b9) >>> 0, epoch >>> 0, 0x85ebca6b, 1]);
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+function parseCursor(c: unknown): EpochCursor {
+  const o = c as Partial<EpochCursor> | null;
+  if (!o || !Number.isSafeInteger(o.epoch) || !Number.isSafeInteger(o.position) || o.epoch! < 0 || o.position! < 0) {
+    throw new UserError(`dataset cursor: expected {"epoch": n, "position": n}, got ${JSON.stringify(c)}`);
+  }
+  return { epoch: o.epoch!, position: o.position! };
+}
+
+/** The training set as an endless stream of shuffled epochs; a batch may span two epochs. */
+export function epochBatches(f: ClassificationFeatures, batchSize: number, seed: number, cursor: unknown): BatchSource<ClassificationBatch> {
+  let { epoch, position } = cursor === null || cursor === undefined ? { epoch: 0, position: 0 } : parseCursor(cursor);
+  if (position > f.count) throw new UserError(`dataset cursor: position ${position} is past the ${f.count} training examples`);
+  let order = permutation(f.count, seed, epoch);
+  return {
+    async next() {
+      const rows: number[] = [];
+      while (rows.length < batchSize) {
+        if (position === f.count) {
+          epoch += 1;
+          position = 0;
+          order = permutation(f.count, seed, epoch);
+        }
+        rows.push(order[position++]);
+      }
+      return gather(f, rows);
+    },
+    cursor: () => ({ epoch, position }),
+    close: async () => {},
+  };
+}
+
+/** One evaluation set: its name suffix in the metrics ('' or '_mm' for MNLI mismatched) and its features. */
+export interface EvalSet {
+  suffix: string;
+  name: string;
+  features: ClassificationFeatures;
+}
+
+export interface ClassificationTaskOptions {
+  /** For messages: "glue MRPC", "classify". */
+  name: string;
+  config: AlbertConfig;
+  /** Label names; null for regression (one output). */
+  labels: string[] | null;
+  train: ClassificationFeatures | null;
+  evalSets: EvalSet[];
+  evalBatchSize: number;
+  seed: number;
+  /** The metrics of one evaluation set from its predictions (class ids or scores) and labels. */
+  metrics(predictions: Float64Array, labels: ArrayLike<number>): Record<string, number>;
+  mainMetric: string;
+}
+
+/** The inference graph of the classifier with the parameters as inputs (fed live tensors). */
+export function buildClassifierEvalModel(cfg: AlbertConfig, numLabels: number): Uint8Array {
+  const g = buildAlbertGraph({ ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 }, { head: 'classifier', train: false, numLabels });
+  runPipeline(g, [...cleanupPasses(), lowerEinsumPass(), ...cleanupPasses()], { verify: true });
+  return encodeModel(emitModel(g, { paramsAs: 'inputs', docString: 'ALBERT classifier evaluation (no dropout) compiled by albert-compiler' }));
+}
+
+/** Runs the classifier over a feature set in batches: [count, numLabels] logits. */
+export class ClassifierRunner {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly numLabels: number,
+    readonly compileSeconds: number,
+  ) {}
+
+  static async create(cfg: AlbertConfig, numLabels: number, threads = availableParallelism()): Promise<ClassifierRunner> {
+    const t0 = performance.now();
+    const session = await createSession(buildClassifierEvalModel(cfg, numLabels), { threads });
+    return new ClassifierRunner(session, numLabels, (performance.now() - t0) / 1000);
+  }
+
+  async logits(params: Feeds, f: ClassificationFeatures, batchSize: number): Promise<Float32Array> {
+    const out = new Float32Array(f.count * this.numLabels);
+    for (let from = 0; from < f.count; from += batchSize) {
+      const n = Math.min(batchSize, f.count - from);
+      const feeds: Feeds = { ...params, ...batchFeeds(slice(f, from, n), false) };
+      const run: Feeds = {};
+      for (const name of this.session.inputNames) run[name] = feeds[name];
+      const r = (await this.session.run(run)) as Feeds;
+      out.set(r.logits.data as Float32Array, from * this.numLabels);
+    }
+    return out;
+  }
+}
+
+/** Class ids (argmax, the first of tied maxima, as tf.argmax) or the scores of a regression head. */
+export function predictionsOf(logits: Float32Array, numLabels: number): Float64Array {
+  const n = logits.length / numLabels;
+  const p = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (numLabels === 1) {
+      p[i] = logits[i];
+      continue;
+    }
+    let best = 0;
+    for (let k = 1; k < numLabels; k++) if (logits[i * numLabels + k] > logits[i * numLabels + best]) best = k;
+    p[i] = best;
+  }
+  return p;
+}
+
+/** Softmax probabilities per row, in float64. */
+export function probabilities(logits: Float32Array, numLabels: number): Float64Array {
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i += numLabels) {
+    let m = -Infinity;
+    for (let k = 0; k < numLabels; k++) m = Math.max(m, logits[i + k]);
+    let s = 0;
+    for (let k = 0; k < numLabels; k++) s += Math.exp(logits[i + k] - m);
+    for (let k = 0; k < numLabels; k++) out[i + k] = Math.exp(logits[i + k] - m) / s;
+  }
+  return out;
+}
+
+/** Mean cross-entropy (classification) or mean squared error (regression) of the logits, in float64. */
+export function evalLoss(logits: Float32Array, labels: ArrayLike<number>, numLabels: number): number {
+  const n = labels.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    if (numLabels === 1) {
+      const d = logits[i] - labels[i];
+      s += d * d;
+      continue;
+    }
+    let m = -Infinity;
+    for (let k = 0; k < numLabels; k++) m = Math.max(m, logits[i * numLabels + k]);
+    let z = 0;
+    for (let k = 0; k < numLabels; k++) z += Math.exp(logits[i * numLabels + k] - m);
+    s += m + Math.log(z) - logits[i * numLabels + labels[i]];
+  }
+  return s / n;
+}
+
+export interface ClassificationEval extends EvalReport {
+  examples: number;
+  eval_loss: number;
+}
+
+/** The evaluation of every set: metrics (suffixed per set), losses and counts. */
+export async function evaluateSets(runner: ClassifierRunner, params: Feeds, sets: EvalSet[], batchSize: number, metrics: ClassificationTaskOptions['metrics'], step: number): Promise<{ report: ClassificationEval; logits: Float32Array[] }> {
+  const t0 = performance.now();
+  const report: ClassificationEval = { step, seconds: 0, examples: 0, eval_loss: 0 };
+  const all: Float32Array[] = [];
+  for (const s of sets) {
+    const logits = await runner.logits(params, s.features, batchSize);
+    all.push(logits);
+    const m = metrics(predictionsOf(logits, runner.numLabels), s.features.labels);
+    for (const [k, v] of Object.entries(m)) report[`${k}${s.suffix}`] = v;
+    report[`eval_loss${s.suffix}`] = evalLoss(logits, s.features.labels, runner.numLabels);
+    report[`examples${s.suffix}`] = s.features.count;
+  }
+  report.seconds = (performance.now() - t0) / 1000;
+  return { report, logits: all };
+}
+
+const fmt = (x: unknown): string => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
+
+export function classificationTask(o: ClassificationTaskOptions): Task<ClassificationBatch> {
+  const numLabels = o.labels === null ? 1 : o.labels.length;
+  const train = o.train;
+  return {
+    name: o.name,
+    graph: { head: 'classifier', numLabels },
+    mainMetric: o.mainMetric,
+    saveOptions: { head: 'classifier', labels: o.labels === null ? { regression: true } : { names: o.labels } },
+    feeds: (b) => batchFeeds(b),
+    rows: (b) => b.rows,
+    tokens: (b) => b.inputIds.length,
+    accumulationTotal(name, b) {
+      if (name === ACCUM_INPUTS.examples) return b.rows;
+      throw new Error(`${o.name}: unknown accumulation total "${name}"`);
+    },
+    outputWeight: (_output, b) => ({ weight: b.rows }),
+    async checkTrainData(batchSize) {
+      if (!train || train.count === 0) throw new UserError(`${o.name}: no training examples`);
+      // Batches wrap around epochs, but one batch larger than the whole set is surely a mistake.
+      if (batchSize > train.count) throw new OptionError(`{trainBatchSize} ${batchSize} exceeds the ${train.count} training examples`);
+    },
+    openTrainData(batchSize, cursor) {
+      if (!train) throw new Error(`${o.name}: training without training features`);
+      return epochBatches(train, batchSize, o.seed, cursor);
+    },
+    ...(o.evalSets.length > 0
+      ? {
+          async createEvaluator(threads: number): Promise<TaskEvaluator> {
+            const runner = await ClassifierRunner.create(o.config, numLabels, threads);
+            return {
+              compileSeconds: runner.compileSeconds,
+              evaluate: async (step, params) => (await evaluateSets(runner, params, o.evalSets, o.evalBatchSize, o.metrics, step)).report,
+            };
+          },
+        }
+      : {}),
+    evalLine(e) {
+      const shown = Object.entries(e).filter(([k]) => !['step', 'seconds'].includes(k) && !k.startsWith('examples'));
+      return `eval at step ${e.step}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} (${fmt(e.examples)} examples, ${(e.seconds as number).toFixed(1)} s)`;
+    },
+    evalResultsText(e) {
+      // The original's lines: eval_<metric> = value, sorted, with global_step and eval_loss.
+      const rows: [string, unknown][] = [['global_step', e.step]];
+      for (const [k, v] of Object.entries(e)) {
+        if (k === 'step' || k === 'seconds') continue;
+        rows.push([k.startsWith('eval_') ? k : `eval_${k}`, v]);
+      }
+      rows.sort((a, b) => a[0].localeCompare(b[0]));
+      return rows.map(([k, v]) => `${k} = ${v}\n`).join('');
+    },
+  };
+}
