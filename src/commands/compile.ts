@@ -1,19 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
+import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
 
-/** A flag holding a finite number (oclif has integers only). */
-const numberFlag = Flags.custom<number>({
-  helpValue: '<number>',
-  parse: async (input: string) => {
-    const x = Number(input);
-    if (input.trim() === '' || !Number.isFinite(x)) throw new UserError(`expected a number, got "${input}"`);
-    return x;
-  },
-});
 
 /** Flags that only a --mode train graph takes. */
 const TRAIN_FLAGS = ['optimizer', 'grad-accum', 'freeze', 'bias-correction', 'weight-decay', 'beta1', 'beta2', 'epsilon', 'clip-norm'] as const;

@@ -1,16 +1,8 @@
 import { Flags } from '@oclif/core';
+import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
 import { AlbertCommand } from './base.ts';
 
-/** A flag holding a finite number (oclif has integers only). */
-const numberFlag = Flags.custom<number>({
-  helpValue: '<number>',
-  parse: async (input: string) => {
-    const x = Number(input);
-    if (input.trim() === '' || !Number.isFinite(x)) throw new UserError(`expected a number, got "${input}"`);
-    return x;
-  },
-});
 
 export default class Pretrain extends AlbertCommand {
   static override summary = 'Pretrain ALBERT (masked LM + sentence order) on TFRecords, as the original run_pretraining.py.';

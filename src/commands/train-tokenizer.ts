@@ -1,17 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { UserError } from '../ir/errors.ts';
+import { numberFlag } from './number-flag.ts';
 import { AlbertCommand } from './base.ts';
 
-/** A flag holding a finite number (oclif has integers only). */
-const numberFlag = Flags.custom<number>({
-  helpValue: '<number>',
-  parse: async (input: string) => {
-    const x = Number(input);
-    if (input.trim() === '' || !Number.isFinite(x)) throw new UserError(`expected a number, got "${input}"`);
-    return x;
-  },
-});
 
 /** "a,b,c" as a list; an empty string is an empty list. */
 function commaList(value: string | undefined): string[] | undefined {

@@ -34,6 +34,20 @@ export interface ClassificationFeatures {
   ids: string[];
 }
 
+/** Zeroed features for `ids.length` examples of `seqLength` tokens. */
+export function emptyFeatures(ids: string[], seqLength: number, regression: boolean): ClassificationFeatures {
+  const n = ids.length;
+  return {
+    count: n,
+    seqLength,
+    inputIds: new Int32Array(n * seqLength),
+    inputMask: new Int32Array(n * seqLength),
+    segmentIds: new Int32Array(n * seqLength),
+    labels: regression ? new Float32Array(n) : new Int32Array(n),
+    ids,
+  };
+}
+
 export interface PairEncoder {
   encodePair(a: string, b: string | null, maxSeqLength: number): EncodedPair;
   /** What the encoding depends on (the tokenizer file's hash and settings). */
@@ -78,17 +92,8 @@ function labelValue(e: TextExample, labels: string[] | null, where: string): num
 
 /** Encodes the examples; `source` names their file in errors. */
 export function buildFeatures(examples: TextExample[], encoder: PairEncoder, labels: string[] | null, maxSeqLength: number, source: string): ClassificationFeatures {
-  const n = examples.length;
   const S = maxSeqLength;
-  const f: ClassificationFeatures = {
-    count: n,
-    seqLength: S,
-    inputIds: new Int32Array(n * S),
-    inputMask: new Int32Array(n * S),
-    segmentIds: new Int32Array(n * S),
-    labels: labels === null ? new Float32Array(n) : new Int32Array(n),
-    ids: examples.map((e) => e.id),
-  };
+  const f = emptyFeatures(examples.map((e) => e.id), S, labels === null);
   examples.forEach((e, i) => {
     const p = encoder.encodePair(e.textA, e.textB, S);
     f.inputIds.set(p.inputIds, i * S);
@@ -116,15 +121,7 @@ function cacheKey(sourceFile: string, encoder: PairEncoder, labels: string[] | n
 
 function readCache(path: string, ids: string[], S: number, regression: boolean): ClassificationFeatures | null {
   const n = ids.length;
-  const f: ClassificationFeatures = {
-    count: n,
-    seqLength: S,
-    inputIds: new Int32Array(n * S),
-    inputMask: new Int32Array(n * S),
-    segmentIds: new Int32Array(n * S),
-    labels: regression ? new Float32Array(n) : new Int32Array(n),
-    ids,
-  };
+  const f = emptyFeatures(ids, S, regression);
   let i = 0;
   for (const rec of readTFRecordsSync(path)) {
     if (i >= n) return null;

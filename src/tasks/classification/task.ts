@@ -18,7 +18,7 @@ import { cleanupPasses, runPipeline } from '../../passes/pipeline.ts';
 import { ACCUM_INPUTS } from '../../train-graph/loss-share.ts';
 import type { BatchSource, EvalReport, Feeds, Task, TaskEvaluator } from '../../train/task.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
-import type { ClassificationFeatures } from './features.ts';
+import { emptyFeatures, type ClassificationFeatures } from './features.ts';
 
 /** Rows [from, from + n) of a feature set, as one batch (a view, no copy, where the rows are contiguous). */
 export interface ClassificationBatch {
@@ -57,14 +57,8 @@ function slice(f: ClassificationFeatures, from: number, n: number): Classificati
 function gather(f: ClassificationFeatures, order: ArrayLike<number>): ClassificationBatch {
   const S = f.seqLength;
   const n = order.length;
-  const b: ClassificationBatch = {
-    rows: n,
-    seqLength: S,
-    inputIds: new Int32Array(n * S),
-    inputMask: new Int32Array(n * S),
-    segmentIds: new Int32Array(n * S),
-    labels: f.labels instanceof Float32Array ? new Float32Array(n) : new Int32Array(n),
-  };
+  const { inputIds, inputMask, segmentIds, labels } = emptyFeatures(Array.from(order, String), S, f.labels instanceof Float32Array);
+  const b: ClassificationBatch = { rows: n, seqLength: S, inputIds, inputMask, segmentIds, labels };
   for (let i = 0; i < n; i++) {
     const r = order[i];
     b.inputIds.set(f.inputIds.subarray(r * S, (r + 1) * S), i * S);

@@ -10,8 +10,9 @@
  * (ids 2, 3, 4), normalizer "identity" (see words.ts: normalizeText for the NFKC rules).
  * The same input and options give the same bytes.
  */
-import { accessSync, constants, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { writeAtomic } from '../../util/atomic-write.ts';
 import { UserError } from '../../ir/errors.ts';
 import { loadSentences } from './corpus-reader.ts';
 import { UnigramEM, type PieceModel } from './em.ts';
@@ -366,17 +367,6 @@ export function trainUnigramFromSentences(
   return { pieces, model: modelBytes, vocab: vocabText(pieces), stats };
 }
 
-/** Writes to a temporary name, then renames: a reader never sees half a file, a failure leaves the old one. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  }
-}
 
 /** Checks that <prefix>.model can be written: its directory exists and is writable. */
 function checkOutputPrefix(prefix: string): void {
