@@ -49,6 +49,8 @@ function randomFeeds(g: Graph, cfg: AlbertConfig, head: string, seed: number): R
   feeds.masked_lm_weights = tensor('float64', [B, P], [1, 1, 0, 1, 0.5, 1]);
   feeds.next_sentence_labels = ints([B], 2);
   feeds.label_ids = ints([B], head === 'multiple-choice' ? 4 : 3);
+  // A regression classifier (one output) takes float scores.
+  if (g.inputByName('label_ids')?.dtype === 'float64') feeds.label_ids = tensor('float64', [B], [1.7, -0.4]);
   feeds.start_positions = ints([B], S - 2);
   feeds.end_positions = ints([B], S - 2);
   feeds.is_impossible = tensor('float64', [B], [0, 1]);
@@ -135,6 +137,8 @@ describe('whole-model gradients (tiny config)', () => {
   it('pretraining, G=2 K=2 (shared weights used by several layers)', () => checkModel(tinyConfig(2, 2), 'pretraining'));
   it('pretraining with dropout everywhere', () => checkModel({ ...tinyConfig(1, 1), hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 }, 'pretraining'));
   it('classifier, 3 labels', () => checkModel(tinyConfig(1, 1), 'classifier', 3));
+  it('classifier, 2 labels (GLUE binary tasks)', () => checkModel(tinyConfig(1, 1), 'classifier', 2));
+  it('classifier regression, 1 output with squared error (STS-B)', () => checkModel(tinyConfig(1, 1), 'classifier', 1));
   it('squad v1', () => checkModel(tinyConfig(1, 1), 'squad'));
   it('squad v2', () => checkModel(tinyConfig(1, 2), 'squad2'));
   it('multiple choice', () => checkModel(tinyConfig(1, 1), 'multiple-choice'));
