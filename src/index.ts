@@ -34,3 +34,13 @@ export { Evaluator } from './tasks/pretraining/evaluate.ts';
 export { exportModel, writeExport, type ExportOptions } from './export/export.ts';
 export { FillMask } from './predict/fill-mask.ts';
 export { TextClassifier, predictTextClassification, type TextClassificationOptions, type TextClassificationResult, type TextInput, type LabelScore } from './predict/text-classification.ts';
+// Fine-tuning: the task-agnostic loop and its Task seam, GLUE and your own classification data.
+export { runTraining, type LoopOptions, type LoopResult } from './train/loop.ts';
+export type { Task, TaskGraph, BatchSource, BatchFeeder, EvalReport, TaskEvaluator, OutputWeight } from './train/task.ts';
+export { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult } from './tasks/classification/finetune.ts';
+export { finetuneClassify, type ClassifyOptions } from './tasks/classification/own-finetune.ts';
+export { finetuneGlue, type GlueFinetuneOptions } from './tasks/glue/finetune.ts';
+export { GLUE_TASKS, glueTask, type GlueTask, type GlueTaskName } from './tasks/glue/tasks.ts';
+export { readGlueSplit, type TextExample } from './tasks/glue/readers.ts';
+export { evaluateGluePredictions } from './tasks/glue/evaluate.ts';
+export { glueMetrics, mainMetric, classificationMetrics, regressionMetrics, matthewsCorrcoef, f1Binary, macroF1, pearson, spearman } from './tasks/classification/metrics.ts';
