@@ -167,6 +167,18 @@ describe('albert finetune glue', () => {
     assert.equal(lines(join(mnliOut, 'eval_predictions-mm.tsv')).length, 151);
     assert.ok(lines(join(mnliOut, 'eval_predictions-mm.tsv')).slice(1).every((l) => /\t(contradiction|entailment|neutral)$/.test(l)));
 
+    // AX: the diagnostic set, predicted by the MNLI model (index, sentence1, sentence2, no labels).
+    const ax = join(dir, 'diagnostic');
+    mkdirSync(ax);
+    writeFileSync(join(ax, 'diagnostic.tsv'), `index\tsentence1\tsentence2\n${Array.from({ length: 12 }, (_, i) => `${i}\t${sentence(r, k4(r))}\t${sentence(r, k4(r))}`).join('\n')}\n`);
+    const axOut = join(dir, 'ax-out');
+    const axRun = await albert('finetune', 'glue', ...flags({ 'task-name': 'AX', 'data-dir': ax, 'vocab-file': vocab, 'output-dir': axOut, 'init-checkpoint': join(mnliOut, 'best'), 'do-predict': true }, TINY));
+    assert.equal(axRun.code, 0, axRun.stderr);
+    const axLines = lines(join(axOut, 'AX.tsv'));
+    assert.equal(axLines.length, 13);
+    assert.ok(axLines.slice(1).every((l, i) => new RegExp(`^${i}\t(contradiction|entailment|neutral)$`).test(l)));
+    assertOneLineError(await albert('finetune', 'glue', ...flags({ 'task-name': 'AX', 'data-dir': ax, 'vocab-file': vocab, 'output-dir': axOut, 'do-train': true }, TINY)), /AX has no training data/);
+
     // A checkpoint whose head has 3 labels does not fit a 2-label task, unless the head is re-initialised.
     const mrpc = writeMrpc(dir, 3);
     const mrpcFlags = flags({ 'task-name': 'MRPC', 'data-dir': mrpc, 'vocab-file': vocab, 'output-dir': join(dir, 'mrpc-out'), 'init-checkpoint': join(mnliOut, 'best') }, TINY, trainFlags(4));
