@@ -11,7 +11,7 @@ export { numberFlag };
 
 export const finetuneFlags = {
   'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from' }),
-  'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz or one of our checkpoints (default: fresh weights)' }),
+  'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
   'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
   'vocab-file': Flags.string({ description: 'WordPiece vocab.txt (Chinese models) instead of --spm-model-file' }),

@@ -7,6 +7,8 @@
  *   - a directory: config.json + model.safetensors (HF), or albert_config.json + model.ckpt-*
  *     (the original release; which prefix is findCheckpointPrefix's choice: the one a
  *     `checkpoint` file names, else model.ckpt-best, else the only one);
+ *   - an `albert export` directory (config.json + onnx/model.onnx): the weights are the model's
+ *     initializers (onnx-export.ts), as the original read a TF-Hub module (--albert_hub_module_handle);
  *   - a .tar.gz/.tgz of such a directory (the released archives).
  * Tensors are matched to the model's parameter table (params.ts) by TF name or HF name, HF
  * kernels are transposed to our [in, out] layout, shapes are checked, parameters the checkpoint
@@ -25,7 +27,7 @@ import { readSafetensors, readSafetensorsHeader } from './safetensors.ts';
 import { transpose2d } from './transpose.ts';
 import type { WeightTensor } from './types.ts';
 
-export type CheckpointFormat = 'tf-checkpoint' | 'safetensors' | 'hf-dir' | 'tf-dir' | 'tar.gz';
+export type CheckpointFormat = 'tf-checkpoint' | 'safetensors' | 'hf-dir' | 'tf-dir' | 'onnx-export' | 'tar.gz';
 
 export interface ShapeMismatch {
   /** The tensor's name in the checkpoint. */
@@ -100,6 +102,8 @@ export interface OpenedCheckpoint {
 
 const TF_FILE = /\.(index|meta|data-\d+-of-\d+)$/;
 const HF_FILES = ['model.safetensors', 'model.safetensors.index.json'];
+/** The model of an `albert export` directory (export/hf-layout.ts MODEL_FILE). */
+const EXPORT_MODEL_FILE = 'onnx/model.onnx';
 
 function isDir(p: string): boolean {
   try {
@@ -124,7 +128,7 @@ async function tfPrefixIn(dir: string): Promise<string | null> {
 }
 
 async function hasCheckpoint(dir: string): Promise<boolean> {
-  return HF_FILES.some((f) => isFile(join(dir, f))) || (await tfPrefixIn(dir)) !== null;
+  return HF_FILES.some((f) => isFile(join(dir, f))) || (await tfPrefixIn(dir)) !== null || isFile(join(dir, EXPORT_MODEL_FILE));
 }
 
 /** The checkpoint directory inside an extracted archive: the shallowest one holding weights. */
@@ -226,16 +230,37 @@ function openSafetensors(source: string, format: CheckpointFormat, file: string)
   };
 }
 
+/**
+ * An `albert export` directory: its initializers carry our TF names in our layout, so the model
+ * loads as a 'tf'-named checkpoint (onnx-export.ts says why nothing needs undoing).
+ */
+async function openOnnxExport(source: string, format: CheckpointFormat, dir: string): Promise<OpenedCheckpoint> {
+  const { readOnnxInitializers } = await import('./onnx-export.ts');
+  const init = readOnnxInitializers(join(dir, EXPORT_MODEL_FILE));
+  return {
+    source,
+    format,
+    naming: 'tf',
+    dir,
+    names: init.names,
+    shapeOf: init.shapeOf,
+    architectures: readArchitectures(dir),
+    read: init.read,
+    close: () => {},
+  };
+}
+
 async function openDir(source: string, format: CheckpointFormat, dir: string): Promise<OpenedCheckpoint> {
   for (const f of HF_FILES) {
     if (isFile(join(dir, f))) return openSafetensors(source, format === 'tar.gz' ? format : 'hf-dir', join(dir, f));
   }
   const prefix = await tfPrefixIn(dir);
   if (prefix) return openTf(source, format === 'tar.gz' ? format : 'tf-dir', prefix);
+  if (isFile(join(dir, EXPORT_MODEL_FILE))) return openOnnxExport(source, format === 'tar.gz' ? format : 'onnx-export', dir);
   if (isFile(join(dir, 'pytorch_model.bin'))) {
     throw new UserError(`${dir}: has only pytorch_model.bin (a Python pickle, which is not read here): save the model as safetensors (save_pretrained(..., safe_serialization=True))`);
   }
-  throw new UserError(`${dir}: no checkpoint in this directory (expected model.safetensors, or a TF checkpoint: model.ckpt-*.index or a "checkpoint" file)`);
+  throw new UserError(`${dir}: no checkpoint in this directory (expected model.safetensors, a TF checkpoint: model.ckpt-*.index or a "checkpoint" file, or an \`albert export\`'s onnx/model.onnx)`);
 }
 
 function isTarGz(p: string): boolean {
@@ -267,6 +292,9 @@ export async function openCheckpoint(spec: string, opts: { log?: (line: string) 
       rmSync(tmp, { recursive: true, force: true });
       throw e;
     }
+  }
+  if (spec.endsWith('.onnx')) {
+    throw new UserError(`${spec}: pass the \`albert export\` directory (the one holding config.json and onnx/), not its model file`);
   }
   throw new UserError(`${spec}: not a checkpoint this tool reads (expected a TF checkpoint prefix, a .safetensors file, a directory or a .tar.gz)`);
 }
