@@ -111,6 +111,10 @@ describe('albert finetune glue', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /read cached features/);
     assert.equal(evalJson(out).accuracy, e.accuracy);
+    // The export directory is a starting point too (the original's hub module): the same model, the same dev score.
+    const fromExport = await albert('finetune', 'glue', ...flags(common, TINY, { 'output-dir': join(dir, 'out-export'), 'do-eval': true, 'init-checkpoint': join(dir, 'export') }));
+    assert.equal(fromExport.code, 0, fromExport.stderr);
+    assert.equal(evalJson(join(dir, 'out-export')).accuracy, e.accuracy);
     // Another sequence length does not reuse it.
     const other = await albert('finetune', 'glue', ...flags(common, TINY, { 'output-dir': join(dir, 'out2'), 'max-seq-length': '20', 'do-eval': true, 'init-checkpoint': join(out, 'best') }));
     assert.equal(other.code, 0, other.stderr);
