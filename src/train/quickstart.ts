@@ -8,19 +8,33 @@
  *   3. data       TFRecords of pretraining examples for both (createPretrainingData)
  *   4. pretrain   a small ALBERT trained with LAMB, evaluated on the held-out examples at each
  *                 checkpoint (pretrain)
- *   5. report     report.html: loss and accuracy curves, the final evaluation against the
- *                 frequency baseline (always predicting the most frequent masked token), the
- *                 settings and timings
+ *   5. fine-tuning data   a generated sentence-pair task: two consecutive sentences of a document,
+ *                 in their order or swapped ("ordered" / "swapped"), written as TSV files with a
+ *                 header (finetune/data/train.tsv from the training documents, dev.tsv from the
+ *                 held-out ones), as `albert finetune classify` reads them
+ *   6. fine-tune  the classifier on that task from the pretrained model (finetune/pretrained) ...
+ *   7. fine-tune  ... and from fresh weights (finetune/fresh), with the same budget and settings,
+ *                 so the report shows what pretraining buys
+ * and then report.html: loss and accuracy curves, the final evaluation against the frequency
+ * baseline (always predicting the most frequent masked token), both fine-tuning curves against
+ * the majority baseline, the settings and timings.
  *
  * Every stage is seeded, so the same flags give the same files. A second run in the same
- * directory regenerates stages 1-3 (the same bytes) and resumes pretraining from its checkpoint.
+ * directory regenerates stages 1-3 and 5 (the same bytes) and resumes pretraining and
+ * fine-tuning from their checkpoints (fine-tuning from the pretrained model starts afresh when
+ * pretraining trained further in that run).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { createPretrainingData } from '../tasks/pretraining/data/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
+import { DataRng } from '../data/random.ts';
+import { finetuneClassify } from '../tasks/classification/own-finetune.ts';
+import type { FinetuneResult } from '../tasks/classification/finetune.ts';
+import { classificationMetrics } from '../tasks/classification/metrics.ts';
+import type { ClassificationEval } from '../tasks/classification/task.ts';
 import { UserError } from '../ir/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
@@ -28,6 +42,7 @@ import { trainUnigram } from '../text/train/unigram-trainer.ts';
 import { pretrain, type PretrainResult } from '../tasks/pretraining/pretrain.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderTrainingReport, type Curve, type TrainingReport } from './report.ts';
+import type { TrainPoint } from './checkpoint.ts';
 
 export interface QuickstartOptions {
   out: string;
@@ -39,6 +54,8 @@ export interface QuickstartOptions {
   /** Documents of generated held-out text (default QUICKSTART_DEFAULTS.evalDocuments). */
   evalDocuments?: number;
   seed?: number;
+  /** Fine-tuning steps of each of the two fine-tuning runs (default QUICKSTART_DEFAULTS.finetune.steps). */
+  finetuneSteps?: number;
   progress: ProgressSink;
 }
 
@@ -57,7 +74,24 @@ export const QUICKSTART_DEFAULTS = {
   warmupFraction: 0.1,
   checkpoints: 6,
   seed: 12345,
+  /** The sentence-order classification task fine-tuned after pretraining (twice: pretrained and fresh). */
+  finetune: {
+    steps: 200,
+    /** Sentence pairs: one per document, at most this many (training documents / held-out documents). */
+    trainPairs: 4000,
+    devPairs: 300,
+    batchSize: 16,
+    evalBatchSize: 100,
+    maxSeqLength: 64,
+    learningRate: 1e-4,
+    warmupFraction: 0.1,
+    /** Evaluations on the dev pairs (one per checkpoint) over the run. */
+    evaluations: 8,
+  },
 } as const;
+
+/** The labels of the fine-tuning task. */
+export const ORDER_LABELS = ['ordered', 'swapped'] as const;
 
 /** The model: ALBERT's shape (E < H, one shared block) at a size that learns in minutes on a CPU. */
 export function quickstartConfig(vocabSize: number): AlbertConfig {
@@ -81,10 +115,40 @@ export function quickstartConfig(vocabSize: number): AlbertConfig {
   };
 }
 
+/** One fine-tuning run of the quickstart: its dev curve and final figures. */
+export interface QuickstartFinetuneRun {
+  /** "pretrained" or "fresh". */
+  init: 'pretrained' | 'fresh';
+  outputDir: string;
+  /** Dev evaluations by step (accuracy, macro_f1, eval_loss, ...). */
+  evals: ClassificationEval[];
+  /** The evaluation at the last step. */
+  final: ClassificationEval | null;
+  best: { step: number; accuracy: number } | null;
+  history: TrainPoint[];
+  finalTrainLoss: number | null;
+  stepsRun: number;
+  trainSeconds: number;
+  seconds: number;
+}
+
+export interface QuickstartFinetune {
+  task: string;
+  files: { train: string; dev: string };
+  trainExamples: number;
+  devExamples: number;
+  /** Accuracy of always predicting the most frequent dev label, and that label. */
+  majorityBaseline: { accuracy: number; macro_f1: number; label: string };
+  settings: { steps: number; batchSize: number; maxSeqLength: number; learningRate: number; warmupSteps: number; optimizer: string; evalEvery: number; dropout: number };
+  pretrained: QuickstartFinetuneRun;
+  fresh: QuickstartFinetuneRun;
+}
+
 export interface QuickstartResult {
   out: string;
   reportPath: string;
   pretrain: PretrainResult;
+  finetune: QuickstartFinetune;
   stages: { name: string; seconds: number; detail: string }[];
   seconds: number;
   /** The most frequent masked token of the held-out data, as a piece. */
@@ -92,7 +156,7 @@ export interface QuickstartResult {
 }
 
 /** Splits the generated corpus into training and held-out text, by document. */
-function writeCorpus(dir: string, documents: number, evalDocuments: number, seed: number): { train: string; eval: string } {
+function writeCorpus(dir: string, documents: number, evalDocuments: number, seed: number): { train: string; eval: string; trainDocs: string[][]; evalDocs: string[][] } {
   const docs: string[][] = [[]];
   for (const line of syntheticCorpusLines({ documents: documents + evalDocuments, seed })) {
     if (line === '') docs.push([]);
@@ -103,7 +167,29 @@ function writeCorpus(dir: string, documents: number, evalDocuments: number, seed
   const evalFile = join(dir, 'eval.txt');
   writeAtomic(train, text(docs.slice(0, documents)));
   writeAtomic(evalFile, text(docs.slice(documents)));
-  return { train, eval: evalFile };
+  return { train, eval: evalFile, trainDocs: docs.slice(0, documents), evalDocs: docs.slice(documents) };
+}
+
+/**
+ * The sentence-order task: one pair of consecutive sentences from each document (at most `limit`
+ * pairs), kept in their order ("ordered") or swapped ("swapped") with equal chance. The label
+ * depends on both sentences: each one alone is as likely to come first as second.
+ */
+export function sentenceOrderPairs(docs: string[][], limit: number, seed: number): { sentence1: string; sentence2: string; label: (typeof ORDER_LABELS)[number] }[] {
+  const rng = new DataRng([seed >>> 0, 0x5eed0, 0x0de7, 7]);
+  const pairs: { sentence1: string; sentence2: string; label: (typeof ORDER_LABELS)[number] }[] = [];
+  for (const d of docs) {
+    if (pairs.length === limit) break;
+    if (d.length < 2) continue;
+    const i = rng.below(d.length - 1);
+    const swapped = rng.below(2) === 1;
+    pairs.push(swapped ? { sentence1: d[i + 1], sentence2: d[i], label: 'swapped' } : { sentence1: d[i], sentence2: d[i + 1], label: 'ordered' });
+  }
+  return pairs;
+}
+
+function writePairsTsv(path: string, pairs: ReturnType<typeof sentenceOrderPairs>): void {
+  writeAtomic(path, `sentence1\tsentence2\tlabel\n${pairs.map((p) => `${p.sentence1}\t${p.sentence2}\t${p.label}\n`).join('')}`);
 }
 
 export async function quickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
@@ -114,11 +200,22 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   const evalDocuments = opts.evalDocuments ?? D.evalDocuments;
   const seed = opts.seed ?? D.seed;
   const threads = opts.threads ?? availableParallelism();
+  const F = D.finetune;
+  const finetuneSteps = opts.finetuneSteps ?? F.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer; got ${steps}`);
+  if (!Number.isInteger(finetuneSteps) || finetuneSteps < 1) throw new UserError(`--finetune-steps must be a positive integer; got ${finetuneSteps}`);
   if (!Number.isInteger(documents) || documents < 50) throw new UserError(`--documents must be an integer >= 50; got ${documents}`);
   if (!Number.isInteger(evalDocuments) || evalDocuments < 10) throw new UserError(`--eval-documents must be an integer >= 10; got ${evalDocuments}`);
   const out = opts.out;
-  const dirs = { corpus: join(out, 'corpus'), tokenizer: join(out, 'tokenizer'), data: join(out, 'data'), pretrain: join(out, 'pretrain') };
+  const dirs = {
+    corpus: join(out, 'corpus'),
+    tokenizer: join(out, 'tokenizer'),
+    data: join(out, 'data'),
+    pretrain: join(out, 'pretrain'),
+    finetuneData: join(out, 'finetune', 'data'),
+    finetunePretrained: join(out, 'finetune', 'pretrained'),
+    finetuneFresh: join(out, 'finetune', 'fresh'),
+  };
   try {
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   } catch (e) {
@@ -128,7 +225,7 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   const stages: QuickstartResult['stages'] = [];
   const stage = async <T>(name: string, run: () => Promise<T> | T, detail: (r: T) => string): Promise<T> => {
     const t = performance.now();
-    note(`[${stages.length + 1}/5] ${name} ...`);
+    note(`[${stages.length + 1}/7] ${name} ...`);
     const r = await run();
     const seconds = (performance.now() - t) / 1000;
     const said = detail(r);
@@ -196,17 +293,101 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   );
   const e = result.finalEval;
   const baselinePiece = e ? (tokenizer.convertIdsToTokens([e.frequency_baseline.token_id])[0] ?? String(e.frequency_baseline.token_id)) : '?';
+
+  // ---- fine-tuning: the same task, the same budget, from the pretrained model and from fresh weights ----
+  const ftData = await stage(
+    'create fine-tuning data',
+    () => {
+      const train = sentenceOrderPairs(corpus.trainDocs, F.trainPairs, seed);
+      const dev = sentenceOrderPairs(corpus.evalDocs, F.devPairs, seed + 1);
+      const files = { train: join(dirs.finetuneData, 'train.tsv'), dev: join(dirs.finetuneData, 'dev.tsv') };
+      writePairsTsv(files.train, train);
+      writePairsTsv(files.dev, dev);
+      // The majority baseline: always the most frequent dev label, scored like the runs.
+      const labels = dev.map((p) => ORDER_LABELS.indexOf(p.label));
+      const major = 2 * labels.filter((l) => l === 1).length > labels.length ? 1 : 0;
+      const m = classificationMetrics(new Float64Array(labels.length).fill(major), labels, ORDER_LABELS.length);
+      return { files, train: train.length, dev: dev.length, majority: { accuracy: m.accuracy, macro_f1: m.macro_f1, label: ORDER_LABELS[major] } };
+    },
+    (r) => `sentence order (${ORDER_LABELS.join(' / ')}): ${r.train.toLocaleString('en-US')} training pairs, ${r.dev} held-out dev pairs: ${r.files.train}, ${r.files.dev}`,
+  );
+  const evalEvery = Math.max(1, Math.ceil(finetuneSteps / F.evaluations));
+  const warmupSteps = Math.round(finetuneSteps * F.warmupFraction);
+  // Pretraining that trained further in this run makes an earlier fine-tuning from it stale.
+  if (result.stepsRun > 0) rmSync(dirs.finetunePretrained, { recursive: true, force: true });
+  const finetuneRun = async (init: 'pretrained' | 'fresh'): Promise<QuickstartFinetuneRun> => {
+    const outputDir = init === 'pretrained' ? dirs.finetunePretrained : dirs.finetuneFresh;
+    const r: FinetuneResult = await finetuneClassify({
+      trainFile: ftData.files.train,
+      validationFile: ftData.files.dev,
+      textColumn: 'sentence1',
+      textPairColumn: 'sentence2',
+      labelColumn: 'label',
+      outputDir,
+      ...(init === 'pretrained' ? { initCheckpoint: dirs.pretrain } : {}),
+      config,
+      spmModelFile: spm.modelPath,
+      doLowerCase: true,
+      maxSeqLength: F.maxSeqLength,
+      doTrain: true,
+      doEval: true,
+      doPredict: false,
+      trainBatchSize: F.batchSize,
+      evalBatchSize: F.evalBatchSize,
+      predictBatchSize: F.evalBatchSize,
+      learningRate: F.learningRate,
+      trainStep: finetuneSteps,
+      warmupStep: warmupSteps,
+      saveCheckpointsSteps: evalEvery,
+      keepCheckpointMax: 1,
+      optimizer: 'adamw',
+      dropoutProb: 0,
+      albertDropoutRate: 0,
+      threads,
+      seed,
+      progress: opts.progress,
+    });
+    const loop = r.loop!;
+    const evals = loop.evals as ClassificationEval[];
+    return {
+      init,
+      outputDir,
+      evals,
+      final: (loop.finalEval as ClassificationEval | null) ?? null,
+      best: loop.best ? { step: loop.best.step, accuracy: loop.best.value } : null,
+      history: loop.history,
+      finalTrainLoss: loop.finalTrainLoss,
+      stepsRun: loop.stepsRun,
+      trainSeconds: loop.trainSeconds,
+      seconds: loop.seconds,
+    };
+  };
+  const accOf = (run: QuickstartFinetuneRun): string => (run.final ? `dev accuracy ${pct(Number(run.final.accuracy))}` : 'no evaluation');
+  const pretrained = await stage('fine-tune from the pretrained model', () => finetuneRun('pretrained'), (r) => `${finetuneSteps} steps: ${accOf(r)}; model in ${r.outputDir}`);
+  const fresh = await stage('fine-tune from fresh weights', () => finetuneRun('fresh'), (r) => `${finetuneSteps} steps: ${accOf(r)}; model in ${r.outputDir}`);
+  const finetune: QuickstartFinetune = {
+    task: 'sentence order',
+    files: ftData.files,
+    trainExamples: ftData.train,
+    devExamples: ftData.dev,
+    majorityBaseline: ftData.majority,
+    settings: { steps: finetuneSteps, batchSize: F.batchSize, maxSeqLength: F.maxSeqLength, learningRate: F.learningRate, warmupSteps, optimizer: 'adamw', evalEvery, dropout: 0 },
+    pretrained,
+    fresh,
+  };
+
   const reportPath = join(out, 'report.html');
   const seconds = (performance.now() - t0) / 1000;
-  const report = buildReport({ result, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize } });
+  const report = buildReport({ result, finetune, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize } });
   writeAtomic(reportPath, renderTrainingReport(report));
-  return { out, reportPath: resolve(reportPath), pretrain: result, stages, seconds, baselinePiece };
+  return { out, reportPath: resolve(reportPath), pretrain: result, finetune, stages, seconds, baselinePiece };
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 interface ReportInput {
   result: PretrainResult;
+  finetune: QuickstartFinetune;
   stages: QuickstartResult['stages'];
   seconds: number;
   baselinePiece: string;
@@ -227,6 +408,7 @@ function buildReport(r: ReportInput): TrainingReport {
   const summary = e
     ? `After ${p.finalStep} training steps, the model predicts ${pct(e.masked_lm_accuracy)} of the masked tokens of the held-out data correctly, ` +
       `against ${pct(base)} for always predicting the most frequent masked token ("${r.baselinePiece}"); it tells swapped segments from ordered ones ${pct(e.sentence_order_accuracy)} of the time (chance: 50%). ` +
+      `${finetuneSentence(r.finetune)} ` +
       `The whole run took ${(r.seconds / 60).toFixed(1)} minutes on ${r.threads} thread${r.threads === 1 ? '' : 's'}.`
     : `Trained ${p.finalStep} steps (no evaluation).`;
   const s = p.settings;
@@ -249,6 +431,7 @@ function buildReport(r: ReportInput): TrainingReport {
             ]
           : [],
       },
+      finetuneSection(r.finetune),
       {
         title: 'Settings',
         rows: [
@@ -257,6 +440,11 @@ function buildReport(r: ReportInput): TrainingReport {
           ['optimizer', `${String(s.optimizer).toUpperCase()}, peak learning rate ${s.learning_rate}, ${s.num_warmup_steps} warmup steps, linear decay over ${r.steps} steps`],
           ['batch', `${s.train_batch_size} x ${s.max_seq_length} tokens, up to ${s.max_predictions_per_seq} masked per sequence`],
           ['data', `${r.documents} generated documents -> ${r.data.train.toLocaleString('en-US')} training examples; ${r.data.held.toLocaleString('en-US')} held-out examples`],
+          [
+            'fine-tuning',
+            `sentence order, ${r.finetune.trainExamples.toLocaleString('en-US')} training / ${r.finetune.devExamples} dev pairs; ${r.finetune.settings.steps} AdamW steps of ${r.finetune.settings.batchSize} x ${r.finetune.settings.maxSeqLength}, ` +
+              `peak learning rate ${r.finetune.settings.learningRate}, ${r.finetune.settings.warmupSteps} warmup steps, dropout ${r.finetune.settings.dropout}, evaluated every ${r.finetune.settings.evalEvery} steps; the same for both runs`,
+          ],
           ['threads', String(r.threads)],
           ['seed', String(s.seed)],
         ],
@@ -303,5 +491,52 @@ function buildReport(r: ReportInput): TrainingReport {
         reference: { label: 'chance 50%', value: 0.5 },
       },
     ],
+  };
+}
+
+function finetuneSentence(f: QuickstartFinetune): string {
+  const a = f.pretrained.final;
+  const b = f.fresh.final;
+  if (!a || !b) return '';
+  return (
+    `Fine-tuned for ${f.settings.steps} steps to tell whether two consecutive held-out sentences are in their order or swapped, it reaches ${pct(Number(a.accuracy))} dev accuracy ` +
+    `from the pretrained model against ${pct(Number(b.accuracy))} from fresh weights (majority baseline ${pct(f.majorityBaseline.accuracy)}).`
+  );
+}
+
+function finetuneSection(f: QuickstartFinetune): TrainingReport['sections'][number] {
+  const num = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : '-');
+  const cell = (run: QuickstartFinetuneRun, key: string): string => num(run.final?.[key]);
+  const runs = [f.pretrained, f.fresh];
+  const point = (run: QuickstartFinetuneRun): { step: number; value: number }[] => run.evals.map((e) => ({ step: e.step, value: Number(e.accuracy) }));
+  return {
+    title: 'Fine-tuning: pretrained vs fresh weights (sentence order, held-out dev pairs)',
+    text:
+      `Two consecutive sentences of a generated document, in their order or swapped (labels ${ORDER_LABELS.join(' / ')}): ${f.trainExamples.toLocaleString('en-US')} training pairs from the training documents, ` +
+      `${f.devExamples} dev pairs from the held-out documents (${f.files.train}, ${f.files.dev}). The same classifier is fine-tuned twice with the same budget and settings ` +
+      `(${f.settings.steps} AdamW steps of ${f.settings.batchSize} x ${f.settings.maxSeqLength}, peak learning rate ${f.settings.learningRate}, dropout ${f.settings.dropout}): ` +
+      `once from the pretrained model (its classifier head fresh: a pretraining checkpoint has none) and once from freshly initialised weights.`,
+    header: ['', 'pretrained', 'fresh weights', 'majority baseline'],
+    rows: [
+      ['final dev accuracy', cell(f.pretrained, 'accuracy'), cell(f.fresh, 'accuracy'), `${num(f.majorityBaseline.accuracy)} (always "${f.majorityBaseline.label}")`],
+      ['final dev macro-F1', cell(f.pretrained, 'macro_f1'), cell(f.fresh, 'macro_f1'), num(f.majorityBaseline.macro_f1)],
+      ['final dev loss', cell(f.pretrained, 'eval_loss'), cell(f.fresh, 'eval_loss'), '-'],
+      ['best dev accuracy (step)', ...runs.map((run) => (run.best ? `${run.best.accuracy.toFixed(4)} (${run.best.step})` : '-')), '-'],
+      ['final training loss', ...runs.map((run) => num(run.finalTrainLoss)), '-'],
+      ['training time', ...runs.map((run) => (run.stepsRun > 0 ? `${run.trainSeconds.toFixed(1)} s (${((1000 * run.trainSeconds) / run.stepsRun).toFixed(0)} ms/step)` : '(resumed at the end)')), '-'],
+      ['model', f.pretrained.outputDir, f.fresh.outputDir, '-'],
+    ],
+    chart: {
+      title: 'Dev accuracy while fine-tuning',
+      yLabel: 'dev accuracy',
+      curves: [
+        { label: 'from the pretrained model', colour: '#d07a2a', points: point(f.pretrained) },
+        { label: 'from fresh weights', colour: '#4a7bd0', points: point(f.fresh) },
+      ],
+      // From 0.4 (or lower, where a curve goes lower): chance is 0.5, and the curves are what matter.
+      yMin: Math.min(0.4, Math.floor(10 * Math.min(...runs.flatMap((run) => point(run).map((x) => x.value)).filter(Number.isFinite), 1)) / 10),
+      yMax: 1,
+      reference: { label: `majority baseline ${pct(f.majorityBaseline.accuracy)}`, value: f.majorityBaseline.accuracy },
+    },
   };
 }

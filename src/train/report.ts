@@ -1,6 +1,6 @@
 /**
  * The HTML training report: loss and accuracy curves (inline SVG, no external resources), the
- * evaluation table and the run's settings, in one page a person can open in a browser.
+ * evaluation tables and the run's settings, in one page a person can open in a browser.
  */
 
 export interface CurvePoint {
@@ -14,16 +14,31 @@ export interface Curve {
   colour: string;
 }
 
+export interface ReportChart {
+  title: string;
+  yLabel: string;
+  curves: Curve[];
+  yMin?: number;
+  yMax?: number;
+  reference?: { label: string; value: number };
+}
+
 export interface ReportSection {
   title: string;
-  /** Rows of [label, value]. */
-  rows: [string, string][];
+  /** A paragraph above the table. */
+  text?: string;
+  /** Column headings (the first names the label column); without them the table is label: value rows. */
+  header?: string[];
+  /** Rows of [label, value, ...]: the first cell is the row's label. */
+  rows: string[][];
+  /** A chart below the table. */
+  chart?: ReportChart;
 }
 
 export interface TrainingReport {
   title: string;
   summary: string;
-  charts: { title: string; yLabel: string; curves: Curve[]; yMin?: number; yMax?: number; reference?: { label: string; value: number } }[];
+  charts: ReportChart[];
   sections: ReportSection[];
 }
 
@@ -46,7 +61,7 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
 }
 
 /** A line chart as an SVG element. */
-export function lineChart(chart: TrainingReport['charts'][number]): string {
+export function lineChart(chart: ReportChart): string {
   const all = chart.curves.flatMap((c) => c.points);
   if (all.length === 0) return '<p>(no data)</p>';
   const xs = all.map((p) => p.step);
@@ -95,18 +110,19 @@ export function lineChart(chart: TrainingReport['charts'][number]): string {
 export function renderTrainingReport(r: TrainingReport): string {
   const charts = r.charts.map((c) => `<section><h2>${escapeHtml(c.title)}</h2>${lineChart(c)}</section>`).join('\n');
   const sections = r.sections
-    .map(
-      (s) =>
-        `<section><h2>${escapeHtml(s.title)}</h2><table>${s.rows
-          .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
-          .join('')}</table></section>`,
-    )
+    .map((s) => {
+      const text = s.text ? `<p>${escapeHtml(s.text)}</p>` : '';
+      const header = s.header ? `<tr>${s.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>` : '';
+      const rows = s.rows.map(([k, ...vs]) => `<tr><th>${escapeHtml(k)}</th>${vs.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('');
+      const chart = s.chart ? `<h3>${escapeHtml(s.chart.title)}</h3>${lineChart(s.chart)}` : '';
+      return `<section><h2>${escapeHtml(s.title)}</h2>${text}<table>${header}${rows}</table>${chart}</section>`;
+    })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:720px;color:#222}
-h1{font-size:1.5em}h2{font-size:1.1em;margin-top:1.6em}
+h1{font-size:1.5em}h2{font-size:1.1em;margin-top:1.6em}h3{font-size:1em;font-weight:600}
 table{border-collapse:collapse}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left;font-variant-numeric:tabular-nums}
 th{font-weight:600;color:#444}.summary{background:#f5f7fa;padding:10px 14px;border-radius:6px}
 </style></head><body>

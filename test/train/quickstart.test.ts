@@ -1,8 +1,9 @@
 /**
  * `albert quickstart` (the README's main job, `npm start`) end to end at a small size: corpus,
- * tokenizer, pretraining data, training with evaluation and report.html; a second run in the
- * same directory regenerates the same data and resumes (nothing left to train); an output
- * place that cannot be written is a one-line error.
+ * tokenizer, pretraining data, training with evaluation, the sentence-order fine-tuning data
+ * (TSV), fine-tuning from the pretrained model and from fresh weights, and report.html; a second
+ * run in the same directory regenerates the same data and resumes (nothing left to train); an
+ * output place that cannot be written is a one-line error.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,17 +16,66 @@ describe('albert quickstart', () => {
   it('runs the whole path and writes a report with the final numbers against the frequency baseline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'albert-quickstart-'));
     const out = join(dir, 'qs');
-    const args = ['quickstart', '--out', out, '--steps', '3', '--documents', '200', '--eval-documents', '30', '--threads', '1', '--json'];
+    const args = ['quickstart', '--out', out, '--steps', '3', '--finetune-steps', '4', '--documents', '200', '--eval-documents', '30', '--threads', '1', '--json'];
     const r = await albert(args);
     assert.equal(r.code, 0, r.stderr);
-    for (const f of ['corpus/train.txt', 'corpus/eval.txt', 'tokenizer/spm.model', 'data/train.tfrecord', 'data/eval.tfrecord', 'pretrain/model.safetensors', 'pretrain/spiece.model', 'pretrain/best/model.safetensors', 'report.html']) {
+    for (const f of [
+      'corpus/train.txt',
+      'corpus/eval.txt',
+      'tokenizer/spm.model',
+      'data/train.tfrecord',
+      'data/eval.tfrecord',
+      'pretrain/model.safetensors',
+      'pretrain/spiece.model',
+      'pretrain/best/model.safetensors',
+      'finetune/data/train.tsv',
+      'finetune/data/dev.tsv',
+      'finetune/pretrained/model.safetensors',
+      'finetune/pretrained/eval_results.txt',
+      'finetune/pretrained/eval_predictions.tsv',
+      'finetune/fresh/model.safetensors',
+      'finetune/fresh/eval_results.txt',
+      'report.html',
+    ]) {
       assert.ok(existsSync(join(out, f)), f);
     }
+    // The fine-tuning task in a real file format: TSV with a header, one pair per held-out document.
+    const dev = readFileSync(join(out, 'finetune', 'data', 'dev.tsv'), 'utf8').split('\n').filter((l) => l !== '');
+    assert.equal(dev[0], 'sentence1\tsentence2\tlabel');
+    assert.equal(dev.length - 1, 30);
+    for (const row of dev.slice(1)) assert.match(row, /^[^\t]+\t[^\t]+\t(ordered|swapped)$/);
     const lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const last = lines[lines.length - 1] as { type: string; final_eval: { step: number; masked_lm_accuracy: number; frequency_baseline: { accuracy: number } }; stages: { name: string }[] };
+    interface Run {
+      final_eval: { step: number; accuracy: number; macro_f1: number };
+      curve: { step: number; accuracy: number }[];
+    }
+    const last = lines[lines.length - 1] as {
+      type: string;
+      final_eval: { step: number; masked_lm_accuracy: number; frequency_baseline: { accuracy: number } };
+      stages: { name: string }[];
+      finetune: { dev_examples: number; majority_baseline: { accuracy: number; macro_f1: number }; pretrained: Run; fresh: Run };
+    };
     assert.equal(last.type, 'quickstart');
     assert.equal(last.final_eval.step, 3);
-    assert.deepEqual(last.stages.map((s) => s.name), ['generate the corpus', 'train the tokenizer', 'create pretraining data', 'pretrain ALBERT']);
+    assert.deepEqual(last.stages.map((s) => s.name), [
+      'generate the corpus',
+      'train the tokenizer',
+      'create pretraining data',
+      'pretrain ALBERT',
+      'create fine-tuning data',
+      'fine-tune from the pretrained model',
+      'fine-tune from fresh weights',
+    ]);
+    const ft = last.finetune;
+    assert.equal(ft.dev_examples, 30);
+    for (const run of [ft.pretrained, ft.fresh]) {
+      assert.equal(run.final_eval.step, 4);
+      assert.deepEqual(run.curve.map((c) => c.step), [1, 2, 3, 4]);
+      assert.ok(run.final_eval.accuracy >= 0 && run.final_eval.accuracy <= 1);
+    }
+    assert.ok(ft.majority_baseline.accuracy >= 0.5 && ft.majority_baseline.accuracy <= 1);
+    assert.match(r.stderr, /\[7\/7\] fine-tune from fresh weights/);
+    assert.match(r.stderr, /dev accuracy [\d.]+% from the pretrained model vs [\d.]+% from fresh weights/);
     const acc = last.final_eval.masked_lm_accuracy;
     const base = last.final_eval.frequency_baseline.accuracy;
     assert.ok(base > 0 && base < 1);
@@ -34,12 +84,19 @@ describe('albert quickstart', () => {
     assert.match(html, /^<!doctype html>/);
     assert.ok(html.includes(`<th>masked_lm_accuracy</th><td>${acc.toFixed(4)}</td>`), 'the final accuracy in the table');
     assert.ok(html.includes(base.toFixed(4)), 'the baseline in the table');
-    assert.equal((html.match(/<svg /g) ?? []).length, 3, 'loss, masked-LM and sentence-order charts');
+    assert.equal((html.match(/<svg /g) ?? []).length, 4, 'fine-tuning, loss, masked-LM and sentence-order charts');
+    assert.ok(html.includes('<h2>Fine-tuning: pretrained vs fresh weights'), 'the fine-tuning section');
+    assert.ok(html.includes('<h3>Dev accuracy while fine-tuning</h3><svg '), 'both dev-accuracy curves in one chart');
+    assert.ok(html.includes('from the pretrained model') && html.includes('from fresh weights'));
+    assert.ok(html.includes(`<th>final dev accuracy</th><td>${ft.pretrained.final_eval.accuracy.toFixed(4)}</td><td>${ft.fresh.final_eval.accuracy.toFixed(4)}</td><td>${ft.majority_baseline.accuracy.toFixed(4)}`));
+    assert.ok(html.includes(`<th>final dev macro-F1</th><td>${ft.pretrained.final_eval.macro_f1.toFixed(4)}</td><td>${ft.fresh.final_eval.macro_f1.toFixed(4)}</td>`));
     assert.ok(!/https?:\/\//.test(html.replace(/xmlns="[^"]*"/g, '')), 'no external resources');
 
     // Again in the same place: the same data, training resumed at its end, the same model.
     const model = readFileSync(join(out, 'pretrain', 'model.safetensors'));
     const data = readFileSync(join(out, 'data', 'train.tfrecord'));
+    const tuned = readFileSync(join(out, 'finetune', 'pretrained', 'model.safetensors'));
+    const tsv = readFileSync(join(out, 'finetune', 'data', 'train.tsv'));
     const fileNotDir = join(dir, 'a-file');
     writeFileSync(fileNotDir, 'x');
     const [again, bad] = await Promise.all([albert(args.filter((a) => a !== '--json')), albert(['quickstart', '--out', join(fileNotDir, 'qs'), '--steps', '2'])]);
@@ -47,6 +104,9 @@ describe('albert quickstart', () => {
     assert.match(again.stderr, /already at step 3/);
     assert.deepEqual(readFileSync(join(out, 'data', 'train.tfrecord')), data);
     assert.deepEqual(readFileSync(join(out, 'pretrain', 'model.safetensors')), model);
+    assert.deepEqual(readFileSync(join(out, 'finetune', 'data', 'train.tsv')), tsv);
+    assert.deepEqual(readFileSync(join(out, 'finetune', 'pretrained', 'model.safetensors')), tuned);
+    assert.match(again.stderr, /already at step 4/);
     assert.notEqual(bad.code, 0);
     assert.deepEqual(bad.stderr.split('\n').filter((l) => l !== ''), [bad.stderr.trim()]);
     assert.match(bad.stderr, /^Error: --out .*a-file\/qs: cannot write there/);
