@@ -161,8 +161,13 @@ describe('albert finetune glue', () => {
       }
       writeFileSync(join(mnli, `${file}.tsv`), `${rows.join('\n')}\n`);
     }
+    for (const file of ['test_matched', 'test_mismatched']) {
+      const rows = ['index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\tsentence1\tsentence2'];
+      for (let i = 0; i < 5; i++) rows.push(`${i}\t1\t1\tfiction\t-\t-\t-\t-\t${sentence(r, k4(r))}\t${sentence(r, k4(r))}`);
+      writeFileSync(join(mnli, `${file}.tsv`), `${rows.join('\n')}\n`);
+    }
     const mnliOut = join(dir, 'mnli-out');
-    const m = await albert('finetune', 'glue', ...flags({ 'task-name': 'MNLI', 'data-dir': mnli, 'vocab-file': vocab, 'output-dir': mnliOut }, TINY, trainFlags(300)));
+    const m = await albert('finetune', 'glue', ...flags({ 'task-name': 'MNLI', 'data-dir': mnli, 'vocab-file': vocab, 'output-dir': mnliOut, 'do-predict': true }, TINY, trainFlags(300)));
     assert.equal(m.code, 0, m.stderr);
     const me = evalJson(mnliOut);
     // Majority: 6/16 = 0.375.
@@ -170,6 +175,11 @@ describe('albert finetune glue', () => {
     assert.equal(lines(join(mnliOut, 'eval_predictions-m.tsv')).length, 151);
     assert.equal(lines(join(mnliOut, 'eval_predictions-mm.tsv')).length, 151);
     assert.ok(lines(join(mnliOut, 'eval_predictions-mm.tsv')).slice(1).every((l) => /\t(contradiction|entailment|neutral)$/.test(l)));
+    // The two test sets: the GLUE server's MNLI-m.tsv and MNLI-mm.tsv, and class probabilities for each.
+    for (const [sub, res] of [['MNLI-m.tsv', 'test_results-m.tsv'], ['MNLI-mm.tsv', 'test_results-mm.tsv']]) {
+      assert.equal(lines(join(mnliOut, sub)).length, 6, sub);
+      assert.ok(lines(join(mnliOut, res)).every((l) => l.split('\t').length === 3), res);
+    }
 
     // AX: the diagnostic set, predicted by the MNLI model (index, sentence1, sentence2, no labels).
     const ax = join(dir, 'diagnostic');

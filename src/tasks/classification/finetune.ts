@@ -8,7 +8,8 @@
  *   <output_dir>/checkpoint-<step>/, best/, model.safetensors + config.json   (the loop)
  *   eval_results.txt, eval_results.json   the evaluation of the model the results come from
  *   eval_predictions.tsv                  index<TAB>prediction per dev example (one file per dev set)
- *   test_results.tsv                      class probabilities per test example (the score for regression)
+ *   test_results.tsv                      class probabilities per test example (the score for regression;
+ *                                         MNLI: test_results-m.tsv and test_results-mm.tsv)
  *   <submission>.tsv                      the GLUE server's file: index<TAB>prediction
  *
  * The results come from the best checkpoint when the run evaluated during training (the
@@ -52,8 +53,8 @@ export interface ClassificationData {
   train(): SplitData;
   /** Evaluation sets: metric suffix ('' or '_mm') and the predictions file each writes. */
   dev(): (SplitData & { suffix: string; predictionsFile: string })[];
-  /** Test sets with the submission file each writes (if any). */
-  test(): (SplitData & { submission?: string })[];
+  /** Test sets with the class-probability file and the submission file (if any) each writes. */
+  test(): (SplitData & { resultsFile: string; submission?: string })[];
   metrics(predictions: Float64Array, labels: ArrayLike<number>): Record<string, number>;
   mainMetric: string;
   /** Settings a resumed run must keep besides the loop's (task name, files). */
@@ -205,7 +206,7 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
   const evalSets: (EvalSet & { predictionsFile: string })[] = [];
   for (const d of devSplits) evalSets.push({ suffix: d.suffix, name: d.split, predictionsFile: d.predictionsFile, features: await featuresOf(d) });
   const testSplits = o.doPredict ? data.test() : [];
-  const testSets: { split: SplitData & { submission?: string }; features: ClassificationFeatures }[] = [];
+  const testSets: { split: SplitData & { resultsFile: string; submission?: string }; features: ClassificationFeatures }[] = [];
   for (const t of testSplits) testSets.push({ split: t, features: await featuresOf(t) });
 
   const task = classificationTask({
@@ -280,17 +281,17 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
       out('eval_results.json', `${JSON.stringify({ task: data.name, model: from, ...report }, null, 1)}\n`);
       evalSets.forEach((s, i) => out(s.predictionsFile, tsvPredictions(s.features.ids, predictionsOf(logits[i], numLabels), data.labels)));
     }
-    const results: string[] = [];
     for (const t of testSets) {
       const logits = await runner.logits(params, t.features, o.predictBatchSize);
+      const results: string[] = [];
       if (numLabels === 1) for (const x of logits) results.push(String(x));
       else {
         const p = probabilities(logits, numLabels);
         for (let i = 0; i < t.features.count; i++) results.push(Array.from(p.subarray(i * numLabels, (i + 1) * numLabels), String).join('\t'));
       }
+      out(t.split.resultsFile, `${results.join('\n')}\n`);
       if (t.split.submission) out(t.split.submission, tsvPredictions(t.features.ids, predictionsOf(logits, numLabels), data.labels));
     }
-    if (testSets.length > 0) out('test_results.tsv', `${results.join('\n')}\n`);
   }
   if (o.exportDir) {
     const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, log: (l) => progress.note(l) });

@@ -56,7 +56,7 @@ export function ownData(o: ClassifyOptions): ClassificationData {
     labels,
     train: () => read(o.trainFile, 'trainFile', 'train', true),
     dev: () => [{ ...read(o.validationFile, 'validationFile', 'validation', true), suffix: '', predictionsFile: 'eval_predictions.tsv' }],
-    test: () => [{ ...read(o.testFile, 'testFile', 'test', false), submission: 'test_predictions.tsv' }],
+    test: () => [{ ...read(o.testFile, 'testFile', 'test', false), resultsFile: 'test_results.tsv', submission: 'test_predictions.tsv' }],
     metrics: labels === null ? (p, l) => regressionMetrics(p, l) : (p, l) => classificationMetrics(p, l, labels!.length),
     mainMetric: labels === null ? 'pearson' : 'accuracy',
     settings: {

@@ -39,7 +39,8 @@ export function glueData(task: GlueTask, dataDir: string): ClassificationData {
       if (task.dev.length === 0) throw new OptionError(`{taskName} ${task.displayName} has no dev set to evaluate (use {doPredict})`);
       return task.dev.map((d, i) => ({ ...split(d, 'dev'), suffix: i === 0 ? '' : '_mm', predictionsFile: d.predictionsFile ?? `eval_predictions-${d.split}.tsv` }));
     },
-    test: () => task.test.map((t) => ({ ...split(t, 'test'), submission: t.submission })),
+    // One test set writes test_results.tsv as the original; MNLI's two are told apart as its submission files are (-m, -mm).
+    test: () => task.test.map((t) => ({ ...split(t, 'test'), submission: t.submission, resultsFile: task.test.length > 1 ? `test_results-${(t.submission ?? t.split).replace(/^.*-|\.tsv$/g, '')}.tsv` : 'test_results.tsv' })),
     metrics: (p, l) => glueMetrics(task.name, p, l),
     mainMetric: mainMetric(task.name),
     settings: { task_name: { value: task.name, option: 'taskName' }, data_dir: { value: basename(dataDir), option: 'dataDir' } },
