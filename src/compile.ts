@@ -5,12 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from './ir/graph.ts';
-import { UserError } from './util/errors.ts';
+import { OptionError, UserError } from './util/errors.ts';
 import { writeAtomic } from './util/atomic-write.ts';
 import { canonDim } from './ir/shape.ts';
 import { emitModel, encodeModel } from './backends/onnx/emit.ts';
 import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
 import { buildAlbertGraph } from './model/albert.ts';
+import { hasLoss, headDefinition } from './model/heads/registry.ts';
 import { initialValues, InitRng } from './model/init.ts';
 import { autodiffPass } from './passes/autodiff.ts';
 import { lowerEinsumPass } from './passes/lower-einsum.ts';
@@ -81,6 +82,10 @@ export function buildModelGraph(opts: CompileOptions, cfg: AlbertConfig = checkO
 }
 
 function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph: Graph; training?: () => TrainingManifest } {
+  if (opts.mode !== 'infer') {
+    const def = headDefinition(opts.head);
+    if (!hasLoss(def)) throw new OptionError(`the ${def.name} head has no loss: compile it with {mode} infer`);
+  }
   const passes: Pass[] = [];
   let graph: Graph;
   let training: (() => TrainingManifest) | undefined;

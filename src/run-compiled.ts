@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { UserError } from './ir/errors.ts';
+import { OptionError, UserError } from './util/errors.ts';
 import type { Manifest } from './compile.ts';
 import { createSession, type SessionOptions } from './backends/onnx/session.ts';
 import { syntheticFeeds } from './backends/onnx/synthetic-feeds.ts';
@@ -43,7 +43,7 @@ export function readManifest(dir: string): Manifest {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UserError(`${path}: cannot read the manifest (compile the model with \`albert compile --out ${dir}\`)`);
+    throw new UserError(`${path}: cannot read the manifest (compile the model into ${dir} first)`);
   }
   try {
     const m = JSON.parse(text) as Manifest;
@@ -57,7 +57,7 @@ export function readManifest(dir: string): Manifest {
 
 export async function runCompiled(dir: string, opts: RunOptions): Promise<RunReport> {
   const manifest = readManifest(dir);
-  if (opts.seqLength > manifest.maxSeqLength) throw new UserError(`--seq-length ${opts.seqLength} exceeds the model's max_seq_length ${manifest.maxSeqLength} (manifest.json)`);
+  if (opts.seqLength > manifest.maxSeqLength) throw new OptionError(`{seqLength} ${opts.seqLength} exceeds the model's max_seq_length ${manifest.maxSeqLength} (manifest.json)`);
   const modelPath = join(dir, 'model.onnx');
   const t0 = performance.now();
   let session: ort.InferenceSession;

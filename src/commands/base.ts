@@ -31,11 +31,16 @@ export abstract class AlbertCommand extends Command {
    */
   static optionFlags: Record<string, string> = {};
 
+  /** The flag behind a library option in this command: its optionFlags entry, else its kebab-case name. */
+  static flagOf(option: string): string {
+    return Object.hasOwn(this.optionFlags, option) ? this.optionFlags[option] : kebabFlag(option);
+  }
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     if (err instanceof OptionError) {
-      const flags = (this.constructor as typeof AlbertCommand).optionFlags;
-      process.stderr.write(`Error: ${oneLine(OptionError.render(err.template, (o) => flags[o] ?? kebabFlag(o)))}\n`);
+      const command = this.constructor as typeof AlbertCommand;
+      process.stderr.write(`Error: ${oneLine(OptionError.render(err.template, (o) => command.flagOf(o)))}\n`);
       throw new Errors.ExitError(1);
     }
     if (err instanceof UserError) {

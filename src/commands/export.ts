@@ -14,6 +14,9 @@ export default class Export extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --init-checkpoint hf/mnli --head classifier --out web/mnli',
   ];
 
+  // outDir: writeExport's.
+  static override optionFlags = { outDir: '--out' };
+
   static override flags = {
     'init-checkpoint': Flags.string({ required: true, description: 'TF checkpoint prefix, .safetensors file, checkpoint directory, or .tar.gz/.tgz archive' }),
     head: Flags.string({ options: HEADS, description: 'head to export (default: the one the checkpoint holds; pretraining -> mlm)' }),

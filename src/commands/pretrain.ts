@@ -19,7 +19,7 @@ export default class Pretrain extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --eval-file data/eval.tfrecord --output-dir out/pretrain --do-eval --max-seq-length 128',
   ];
 
-  static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file' };
+  static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file', maxPredictions: '--max-predictions-per-seq' };
 
   static override flags = {
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),

@@ -11,7 +11,7 @@
  * interface (our feature names, int32) for training and for `albert run`.
  */
 import type { Graph, Value } from '../ir/graph.ts';
-import { UserError } from '../ir/errors.ts';
+import { OptionError } from '../util/errors.ts';
 import { cast } from '../ir/ops/index.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
@@ -79,7 +79,7 @@ function int64Input(g: Graph, ours: string, hf: string): void {
 
 /** Builds the export graph and runs the same passes as `albert compile --mode infer`. */
 export function buildExportGraph(cfg: AlbertConfig, opts: ExportGraphOptions): ExportGraph {
-  if (!isExportHead(opts.head)) throw new UserError(`--head ${String(opts.head)} cannot be exported (expected one of ${EXPORT_HEADS.join(', ')})`);
+  if (!isExportHead(opts.head)) throw new OptionError(`{head} ${String(opts.head)} cannot be exported (expected one of ${EXPORT_HEADS.join(', ')})`);
   const head: HeadName = opts.head;
   const g = buildAlbertGraph(cfg, { head, train: false, numLabels: opts.numLabels, numChoices: opts.numChoices });
   g.name = `albert_${head}_export`;

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { canonDim } from '../ir/shape.ts';
 import { DEFAULT_OPSET, emitModel, encodeModel } from '../backends/onnx/emit.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../model/config.ts';
@@ -100,7 +100,7 @@ function readSpm(path: string): { bytes: Uint8Array; proto: ModelProto } {
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--spm-model-file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a SentencePiece model' : (e as Error).message}`);
+    throw new OptionError(`{spmModelFile} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a SentencePiece model' : (e as Error).message}`);
   }
   return { bytes, proto: decodeModelProto(bytes, path) };
 }
@@ -112,10 +112,10 @@ function json(value: unknown): string {
 export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
   const opset = opts.opset ?? DEFAULT_OPSET;
-  if (!EXPORT_OPSETS.includes(opset)) throw new UserError(`--opset ${opset} is not supported (supported: ${EXPORT_OPSETS.join(', ')})`);
+  if (!EXPORT_OPSETS.includes(opset)) throw new OptionError(`{opset} ${opset} is not supported (supported: ${EXPORT_OPSETS.join(', ')})`);
   if (opts.head !== undefined && !isExportHead(opts.head)) {
-    const hint = opts.head === 'pretraining' ? ': export its masked-LM part with --head mlm' : '';
-    throw new UserError(`--head ${opts.head} cannot be exported (expected one of ${EXPORT_HEADS.join(', ')})${hint}`);
+    const hint = opts.head === 'pretraining' ? ': export its masked-LM part with {head} mlm' : '';
+    throw new OptionError(`{head} ${opts.head} cannot be exported (expected one of ${EXPORT_HEADS.join(', ')})${hint}`);
   }
   const explicitConfig = opts.config === undefined ? undefined : typeof opts.config === 'string' ? loadAlbertConfig(opts.config) : opts.config;
   // The tokenizer is checked before the weights are read: a bad --spm-model-file fails fast.
@@ -123,16 +123,16 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const ckpt = await openCheckpoint(opts.initCheckpoint, { log: opts.log });
   try {
     const config = explicitConfig ?? loadConfigForCheckpoint(ckpt.dir);
-    if (!config) throw new UserError(`${opts.initCheckpoint}: no albert_config.json or config.json next to the checkpoint: pass --config <file|preset>`);
+    if (!config) throw new OptionError(`${opts.initCheckpoint}: no albert_config.json or config.json next to the checkpoint: pass {config} <file|preset>`);
     const guessed = guessHead(ckpt);
     const head: ExportHead = (opts.head as ExportHead | undefined) ?? (guessed.head === 'pretraining' ? 'mlm' : guessed.head);
     const numLabels = head === 'classifier' ? (opts.numLabels ?? (guessed.head === 'classifier' ? guessed.numLabels : undefined)) : undefined;
     if (head === 'classifier' && numLabels === undefined) {
-      throw new UserError(`${opts.initCheckpoint}: the checkpoint has no classifier layer to take the number of labels from: pass --num-labels`);
+      throw new OptionError(`${opts.initCheckpoint}: the checkpoint has no classifier layer to take the number of labels from: pass {numLabels}`);
     }
-    if (opts.numLabels !== undefined && head !== 'classifier') throw new UserError(`--num-labels applies to --head classifier only (the head is ${head})`);
-    if (opts.numChoices !== undefined && head !== 'multiple-choice') throw new UserError(`--num-choices applies to --head multiple-choice only (the head is ${head})`);
-    if (opts.labels !== undefined && head !== 'classifier') throw new UserError(`labels apply to --head classifier only (the head is ${head})`);
+    if (opts.numLabels !== undefined && head !== 'classifier') throw new OptionError(`{numLabels} applies to {head} classifier only (the head is ${head})`);
+    if (opts.numChoices !== undefined && head !== 'multiple-choice') throw new OptionError(`{numChoices} applies to {head} multiple-choice only (the head is ${head})`);
+    if (opts.labels !== undefined && head !== 'classifier') throw new OptionError(`{labels} apply to {head} classifier only (the head is ${head})`);
     const numChoices = head === 'multiple-choice' ? (opts.numChoices ?? 4) : undefined;
 
     const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum });

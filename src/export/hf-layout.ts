@@ -14,7 +14,7 @@
 import { classifierLabelFields, type ClassifierLabels } from '../model/weights/save-hf.ts';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { toHfJson, type AlbertConfig } from '../model/config.ts';
 import { headDefinition } from '../model/heads/registry.ts';
 import type { ExportHead } from './export-graph.ts';
@@ -82,7 +82,7 @@ export function hfConfigJson(
  */
 export function writeExportFiles(dir: string, files: readonly ExportFile[]): string[] {
   try {
-    if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new UserError(`--out ${dir} is a file, not a directory`);
+    if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new OptionError(`{outDir} ${dir} is a file, not a directory`);
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     if (e instanceof UserError) throw e;

@@ -4,7 +4,7 @@
  * between heads comes from the head registry (heads/registry.ts).
  */
 import { Graph, type Value } from '../ir/graph.ts';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { reshape } from '../ir/ops/index.ts';
 import type { AlbertConfig } from './config.ts';
 import { ModelContext } from './builder-context.ts';
@@ -41,18 +41,18 @@ const graphMetrics = new WeakMap<Graph, { build: () => Record<string, Value>; de
 export function buildAlbertGraph(cfg: AlbertConfig, opts: AlbertGraphOptions): Graph {
   const def = headDefinition(opts.head);
   const maxSeq = opts.maxSeqLength ?? cfg.maxPositionEmbeddings;
-  if (!Number.isInteger(maxSeq) || maxSeq < 2) throw new UserError(`--max-seq-length must be an integer >= 2 (got ${maxSeq})`);
+  if (!Number.isInteger(maxSeq) || maxSeq < 2) throw new OptionError(`{maxSeqLength} must be an integer >= 2 (got ${maxSeq})`);
   if (maxSeq > cfg.maxPositionEmbeddings) {
-    throw new UserError(`--max-seq-length ${maxSeq} exceeds the config's max_position_embeddings ${cfg.maxPositionEmbeddings}`);
+    throw new OptionError(`{maxSeqLength} ${maxSeq} exceeds the config's max_position_embeddings ${cfg.maxPositionEmbeddings}`);
   }
   // Only heads with masked positions read P; the default must not refuse a short sequence elsewhere.
   const P = opts.maxPredictions ?? Math.min(20, maxSeq);
-  if (!Number.isInteger(P) || P < 1 || P > maxSeq) throw new UserError(`--max-predictions must be an integer in 1..${maxSeq} (got ${P})`);
+  if (!Number.isInteger(P) || P < 1 || P > maxSeq) throw new OptionError(`{maxPredictions} must be an integer in 1..${maxSeq} (got ${P})`);
   const shape: HeadShape = { numLabels: resolveNumLabels(def, opts.numLabels), numChoices: opts.numChoices ?? 4, maxPredictions: P };
   def.validate?.(shape);
   const signature = def.signature(shape);
   const form = opts.train ? signature.train : signature.infer;
-  if (!form) throw new UserError(`the ${def.name} head has no loss: compile it with --mode infer`);
+  if (!form) throw new UserError(`the ${def.name} head has no loss: it has an inference graph only`);
 
   const g = new Graph(`albert_${def.name}_${opts.train ? 'train' : 'infer'}`);
   // Batch inputs first, so symbolic dims are carried by them.

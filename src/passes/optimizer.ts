@@ -12,7 +12,7 @@
  * gradient of one K-times larger batch is the loss's business (see src/train/train-graph.ts).
  */
 import { isFloat, type DType } from '../ir/dtype.ts';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import { add, cast, equal, mod, pow, scalar, sub, where } from '../ir/ops/index.ts';
 import { adamDirection, adamMoments, adamwUpdate, type AdamSettings, type BiasCorrection } from './optimizer/adamw.ts';
@@ -107,14 +107,14 @@ export function resolveOptimizerSettings(o: OptimizerOptions): ResolvedOptimizer
     clipNorm: o.clipNorm ?? 1.0,
     gradAccum: o.gradAccum ?? 1,
   };
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(s.optimizer)) throw new UserError(`--optimizer ${s.optimizer}: expected one of ${OPTIMIZER_NAMES.join(', ')}`);
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(s.optimizer)) throw new OptionError(`{optimizer} ${s.optimizer}: expected one of ${OPTIMIZER_NAMES.join(', ')}`);
   const inUnit = (x: number): boolean => Number.isFinite(x) && x >= 0 && x < 1;
-  if (!inUnit(s.beta1)) throw new UserError(`--beta1 ${s.beta1}: must be in [0, 1)`);
-  if (!inUnit(s.beta2)) throw new UserError(`--beta2 ${s.beta2}: must be in [0, 1)`);
-  if (!(Number.isFinite(s.epsilon) && s.epsilon > 0)) throw new UserError(`--epsilon ${s.epsilon}: must be a positive number`);
-  if (!(Number.isFinite(s.weightDecay) && s.weightDecay >= 0)) throw new UserError(`--weight-decay ${s.weightDecay}: must be a number >= 0`);
-  if (!(Number.isFinite(s.clipNorm) && s.clipNorm >= 0)) throw new UserError(`--clip-norm ${s.clipNorm}: must be a number >= 0 (0 turns clipping off)`);
-  if (!(Number.isInteger(s.gradAccum) && s.gradAccum >= 1)) throw new UserError(`--grad-accum ${s.gradAccum}: must be an integer >= 1`);
+  if (!inUnit(s.beta1)) throw new OptionError(`{beta1} ${s.beta1}: must be in [0, 1)`);
+  if (!inUnit(s.beta2)) throw new OptionError(`{beta2} ${s.beta2}: must be in [0, 1)`);
+  if (!(Number.isFinite(s.epsilon) && s.epsilon > 0)) throw new OptionError(`{epsilon} ${s.epsilon}: must be a positive number`);
+  if (!(Number.isFinite(s.weightDecay) && s.weightDecay >= 0)) throw new OptionError(`{weightDecay} ${s.weightDecay}: must be a number >= 0`);
+  if (!(Number.isFinite(s.clipNorm) && s.clipNorm >= 0)) throw new OptionError(`{clipNorm} ${s.clipNorm}: must be a number >= 0 (0 turns clipping off)`);
+  if (!(Number.isInteger(s.gradAccum) && s.gradAccum >= 1)) throw new OptionError(`{gradAccum} ${s.gradAccum}: must be an integer >= 1`);
   return s;
 }
 

@@ -8,7 +8,7 @@
  * ALBERT's tokenizer on its own), then [CLS] ... [SEP].
  */
 import type * as ort from 'onnxruntime-node';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { checkTokenInputs, declaredShape, loadPredictModel, softmax, tokenFeeds, topK, type PredictModelOptions } from './load-model.ts';
 
@@ -45,7 +45,7 @@ export interface FillMaskResult {
 
 /** The checks on a request that need no model (commands run them before loading one). */
 export function checkFillMaskInput(text: string, k: number): void {
-  if (!Number.isInteger(k) || k < 1) throw new UserError(`--top-k must be a positive integer (got ${k})`);
+  if (!Number.isInteger(k) || k < 1) throw new OptionError(`{k} must be a positive integer (got ${k})`);
   if (!text.includes(MASK_TOKEN)) throw new UserError(`the text has no ${MASK_TOKEN} to fill: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)}`);
 }
 
@@ -128,10 +128,10 @@ export class FillMask {
 function logitsWidth(session: ort.InferenceSession, path: string): number {
   checkTokenInputs(session, path, 'a masked-LM export');
   if (!session.outputNames.includes('logits')) {
-    throw new UserError(`${path}: has no "logits" output (outputs: ${session.outputNames.join(', ')}): fill-mask needs a masked-LM export (albert export --head mlm)`);
+    throw new UserError(`${path}: has no "logits" output (outputs: ${session.outputNames.join(', ')}): fill-mask needs a masked-LM export (an export of the mlm head)`);
   }
   const shape = declaredShape(session.outputMetadata, 'logits') ?? [];
   const width = shape.length === 3 ? shape[2] : undefined;
-  if (typeof width !== 'number') throw new UserError(`${path}: output "logits" is not [batch, seq, vocab]: fill-mask needs a masked-LM export (albert export --head mlm)`);
+  if (typeof width !== 'number') throw new UserError(`${path}: output "logits" is not [batch, seq, vocab]: fill-mask needs a masked-LM export (an export of the mlm head)`);
   return width;
 }

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { createSession } from '../backends/onnx/session.ts';
 import { exportModel, spmModelNextTo, type ExportResult } from '../export/export.ts';
 import type { ExportHead } from '../export/export-graph.ts';
@@ -122,7 +122,7 @@ async function loadExportDir(dir: string, opts: PredictModelOptions): Promise<Pr
     throw new UserError(`${configPath}: "max_position_embeddings" must be an integer >= 2 (got ${JSON.stringify(maxLength)})`);
   }
   const spmPath = opts.spmModelFile ?? join(dir, SPM_FILE);
-  if (!existsSync(spmPath)) throw new UserError(`${dir}: missing ${SPM_FILE} (export with --spm-model-file, or pass --spm-model-file here)`);
+  if (!existsSync(spmPath)) throw new OptionError(`${dir}: missing ${SPM_FILE} (export with {spmModelFile}, or pass {spmModelFile} here)`);
   const tc = readTokenizerConfig(dir);
   const tokenizer = AlbertTokenizer.fromSpmFile(spmPath, { doLowerCase: opts.doLowerCase ?? tc.doLowerCase ?? true, keepAccents: opts.keepAccents ?? tc.keepAccents ?? false });
   const modelPath = join(dir, MODEL_FILE);
@@ -133,7 +133,7 @@ async function loadExportDir(dir: string, opts: PredictModelOptions): Promise<Pr
 async function loadCheckpointInMemory(spec: string, opts: PredictModelOptions, head: ExportHead | undefined): Promise<PredictModel> {
   // A released archive holds its SentencePiece model inside: the export finds it there.
   const archive = /\.(tar\.gz|tgz)$/i.test(spec);
-  const noSpm = (): UserError => new UserError(`${spec}: no SentencePiece model next to the checkpoint (spiece.model, 30k-clean.model or a single *.model): pass --spm-model-file`);
+  const noSpm = (): OptionError => new OptionError(`${spec}: no SentencePiece model next to the checkpoint (spiece.model, 30k-clean.model or a single *.model): pass {spmModelFile}`);
   if (opts.spmModelFile === undefined && !archive && spmModelNextTo(isDir(spec) ? spec : dirname(spec)) === undefined) throw noSpm();
   // (Said only of something that exists: a path that does not fails in exportModel, in one line.)
   if (existsSync(spec) || existsSync(`${spec}.index`)) opts.log?.(`no ${MODEL_FILE} in ${spec}: exporting the checkpoint${head ? `'s ${head} head` : ''} in memory`);

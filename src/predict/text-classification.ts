@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { classifierLabelsFromJson, type ClassifierLabelInfo, type ClassifierProblemType } from '../model/weights/save-hf.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { layoutPair } from '../text/pair-layout.ts';
@@ -53,26 +53,26 @@ export interface TextClassificationResult {
 
 /** The checks on a request that need no model (commands run them before loading one). */
 export function checkTopK(k: number | undefined): void {
-  if (k !== undefined && (!Number.isInteger(k) || k < 1)) throw new UserError(`--top-k must be a positive integer (got ${k})`);
+  if (k !== undefined && (!Number.isInteger(k) || k < 1)) throw new OptionError(`{k} must be a positive integer (got ${k})`);
 }
 
 /**
- * The texts of an --input file (`-`: stdin): one text per line, or text<TAB>pair. An empty
+ * The texts of an input file (`-`: stdin): one text per line, or text<TAB>pair. An empty
  * line or one with more than one tab is an error naming the file and line, so that output
  * line i always answers input line i.
  */
-export function readTextInputs(path: string): TextInput[] {
+export function readTextInputs(input: string): TextInput[] {
   let content: string;
   try {
-    content = readFileSync(path === '-' ? 0 : path, 'utf8');
+    content = readFileSync(input === '-' ? 0 : input, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--input ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a text file' : (e as Error).message}`);
+    throw new OptionError(`{input} ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a text file' : (e as Error).message}`);
   }
-  const name = path === '-' ? 'stdin' : path;
+  const name = input === '-' ? 'stdin' : input;
   const lines = content.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new UserError(`--input ${name}: no texts (expected one text, or text<TAB>pair, per line)`);
+  if (lines.length === 0) throw new OptionError(`{input} ${name}: no texts (expected one text, or text<TAB>pair, per line)`);
   return lines.map((raw, i) => {
     const where = `${name}:${i + 1}`;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -194,7 +194,7 @@ export async function predictTextClassification(opts: TextClassificationOptions,
 /** The number of labels from the model's "logits" output; a model without a [batch, labels] one is not a classifier. */
 function logitsWidth(session: ort.InferenceSession, path: string): number {
   checkTokenInputs(session, path, 'a sequence classifier export');
-  const hint = 'text-classification needs a sequence classifier export (albert export --head classifier)';
+  const hint = 'text-classification needs a sequence classifier export (an export of the classifier head)';
   if (!session.outputNames.includes('logits')) {
     throw new UserError(`${path}: has no "logits" output (outputs: ${session.outputNames.join(', ')}): ${hint}`);
   }

@@ -1,6 +1,6 @@
 // One entry point for the tokenizers a user can name on the command line: an ALBERT
 // SentencePiece model (with or without ALBERT's preprocessing) or a WordPiece vocab.txt.
-import { UserError } from '../ir/errors.ts';
+import { OptionError } from '../util/errors.ts';
 import { AlbertTokenizer } from './albert-tokenizer.ts';
 import { SentencePieceProcessor } from './sentencepiece.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
@@ -23,7 +23,7 @@ export interface LoadedTokenizer {
 }
 
 export function loadTokenizer(spec: TokenizerSpec): LoadedTokenizer {
-  if (spec.spmModelFile && spec.vocabFile) throw new UserError('give either --spm-model-file or --vocab-file, not both');
+  if (spec.spmModelFile && spec.vocabFile) throw new OptionError('give either {spmModelFile} or {vocabFile}, not both');
   if (spec.spmModelFile) {
     const spm = SentencePieceProcessor.load(spec.spmModelFile);
     if (spec.raw) {
@@ -52,5 +52,5 @@ export function loadTokenizer(spec: TokenizerSpec): LoadedTokenizer {
       },
     };
   }
-  throw new UserError('no tokenizer given: pass --spm-model-file (a SentencePiece .model) or --vocab-file (a WordPiece vocab.txt)');
+  throw new OptionError('no tokenizer given: pass {spmModelFile} (a SentencePiece .model) or {vocabFile} (a WordPiece vocab.txt)');
 }

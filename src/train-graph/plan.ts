@@ -6,7 +6,7 @@
  * With gradient accumulation (K micro-steps) each run differentiates its share of the K-times
  * larger batch's loss (loss-share.ts), so the K accumulated gradients are that batch's gradient.
  */
-import { UserError } from '../ir/errors.ts';
+import { OptionError } from '../util/errors.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
@@ -99,13 +99,13 @@ function selectTrainable(g: Graph, freeze: string[], head: string): string[] {
     try {
       re = new RegExp(pattern);
     } catch (e) {
-      throw new UserError(`--freeze ${JSON.stringify(pattern)}: not a valid regular expression (${(e as Error).message})`);
+      throw new OptionError(`{freeze} ${JSON.stringify(pattern)}: not a valid regular expression (${(e as Error).message})`);
     }
     const hit = names.filter((n) => re.test(n));
-    if (hit.length === 0) throw new UserError(`--freeze ${JSON.stringify(pattern)} matches no parameter of the ${head} model (they are named like bert/embeddings/word_embeddings)`);
+    if (hit.length === 0) throw new OptionError(`{freeze} ${JSON.stringify(pattern)} matches no parameter of the ${head} model (they are named like bert/embeddings/word_embeddings)`);
     for (const n of hit) frozen.add(n);
   }
   const trainable = names.filter((n) => !frozen.has(n));
-  if (trainable.length === 0) throw new UserError(`--freeze ${freeze.map((p) => JSON.stringify(p)).join(' ')} freezes every parameter: nothing left to train`);
+  if (trainable.length === 0) throw new OptionError(`{freeze} ${freeze.map((p) => JSON.stringify(p)).join(' ')} freezes every parameter: nothing left to train`);
   return trainable;
 }

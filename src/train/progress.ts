@@ -14,7 +14,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import { writeAtomic } from '../util/atomic-write.ts';
-import { UserError } from '../ir/errors.ts';
+import { OptionError } from '../util/errors.ts';
 import type { EvalReport } from './task.ts';
 
 /** One update: the loop's figures and every loss and metric output of the task's graph. */
@@ -121,7 +121,7 @@ class JsonLines {
       try {
         appendFileSync(this.file, line);
       } catch (e) {
-        throw new UserError(`cannot write --metrics-file ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new OptionError(`cannot write {metricsFile} ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
   }
@@ -136,7 +136,7 @@ export function resetMetricsFile(path: string, startStep: number): void {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read --metrics-file ${path}: ${(e as NodeJS.ErrnoException).code}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OptionError(`cannot read {metricsFile} ${path}: ${(e as NodeJS.ErrnoException).code}`);
   }
   const kept: string[] = [];
   if (startStep > 0) {
@@ -153,7 +153,7 @@ export function resetMetricsFile(path: string, startStep: number): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
-    throw new UserError(`cannot write --metrics-file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new OptionError(`cannot write {metricsFile} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   writeAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }

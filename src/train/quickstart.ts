@@ -35,7 +35,7 @@ import { finetuneClassify } from '../tasks/classification/own-finetune.ts';
 import type { FinetuneResult } from '../tasks/classification/finetune.ts';
 import { classificationMetrics } from '../tasks/classification/metrics.ts';
 import type { ClassificationEval } from '../tasks/classification/task.ts';
-import { UserError } from '../ir/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { trainUnigram } from '../text/train/unigram-trainer.ts';
@@ -202,10 +202,10 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   const threads = opts.threads ?? availableParallelism();
   const F = D.finetune;
   const finetuneSteps = opts.finetuneSteps ?? F.steps;
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer; got ${steps}`);
-  if (!Number.isInteger(finetuneSteps) || finetuneSteps < 1) throw new UserError(`--finetune-steps must be a positive integer; got ${finetuneSteps}`);
-  if (!Number.isInteger(documents) || documents < 50) throw new UserError(`--documents must be an integer >= 50; got ${documents}`);
-  if (!Number.isInteger(evalDocuments) || evalDocuments < 10) throw new UserError(`--eval-documents must be an integer >= 10; got ${evalDocuments}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new OptionError(`{steps} must be a positive integer; got ${steps}`);
+  if (!Number.isInteger(finetuneSteps) || finetuneSteps < 1) throw new OptionError(`{finetuneSteps} must be a positive integer; got ${finetuneSteps}`);
+  if (!Number.isInteger(documents) || documents < 50) throw new OptionError(`{documents} must be an integer >= 50; got ${documents}`);
+  if (!Number.isInteger(evalDocuments) || evalDocuments < 10) throw new OptionError(`{evalDocuments} must be an integer >= 10; got ${evalDocuments}`);
   const out = opts.out;
   const dirs = {
     corpus: join(out, 'corpus'),
@@ -219,7 +219,7 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   try {
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   } catch (e) {
-    throw new UserError(`--out ${out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new OptionError(`{out} ${out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const note = (line: string): void => opts.progress.note(line);
   const stages: QuickstartResult['stages'] = [];

@@ -11,6 +11,12 @@ export class UserError extends Error {
 }
 
 /**
+ * An option's placeholder: `{camelCaseName}`. Braces around anything else (a regex's `{2}`, a
+ * JSON value in the message) are left as they are.
+ */
+const PLACEHOLDER = /\{([a-z][A-Za-z0-9]*)\}/g;
+
+/**
  * A bad value for an option of a library call. The library speaks of its options by their
  * names in its own API (`{trainBatchSize}` in the template); a command turns those into the flags
  * the user typed (`--train-batch-size`), so library errors never name CLI flags and the CLI
@@ -24,12 +30,12 @@ export class OptionError extends UserError {
 
   /** The template with every `{option}` replaced by `name(option)`. */
   static render(template: string, name: (option: string) => string): string {
-    return template.replace(/\{(\w+)\}/g, (_, o: string) => name(o));
+    return template.replace(PLACEHOLDER, (_, o: string) => name(o));
   }
 
   /** The options the message names, in order. */
   get options(): string[] {
-    return [...this.template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    return [...this.template.matchAll(PLACEHOLDER)].map((m) => m[1]);
   }
 }
 

@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { Errors, Flags } from '@oclif/core';
 import { AlbertCommand, oneLine } from '../../src/commands/base.ts';
 import { ShapeError, UserError } from '../../src/ir/errors.ts';
+import { OptionError } from '../../src/util/errors.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A command that throws whatever the test gives it. */
-function thrower(err: Error): typeof AlbertCommand {
+function thrower(err: Error, optionFlags: Record<string, string> = {}): typeof AlbertCommand {
   return class extends AlbertCommand {
+    static override optionFlags = optionFlags;
     static override flags = { n: Flags.integer() };
     async run(): Promise<void> {
       await this.parse(this.ctor);
@@ -48,6 +50,16 @@ describe('AlbertCommand error handling', () => {
       assert.equal((r.error as Errors.ExitError).oclif.exit, 1);
       assert.equal(r.stderr, `Error: ${err.message}\n`);
     }
+  });
+
+  it('prints an OptionError with the command\'s flags: its optionFlags, else the kebab-case name', async () => {
+    const err = new OptionError('{initCheckpoint} x has no config next to it: pass {config}\n (or lower {maxSeqLength})');
+    const r = await runCapture(thrower(err, { config: '--albert-config-file' }), []);
+    assert.ok(r.error instanceof Errors.ExitError);
+    assert.equal((r.error as Errors.ExitError).oclif.exit, 1);
+    assert.equal(r.stderr, 'Error: --init-checkpoint x has no config next to it: pass --albert-config-file (or lower --max-seq-length)\n');
+    // Without a command, the library's own option names.
+    assert.equal(err.message, 'initCheckpoint x has no config next to it: pass config (or lower maxSeqLength)');
   });
 
   it('prints a flag-parse error as one line with a non-zero code', async () => {

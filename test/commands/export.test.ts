@@ -65,18 +65,22 @@ describe('albert export (CLI)', () => {
     const first = await albert('export', '--init-checkpoint', ckpt, '--spm-model-file', spmPath, '--out', out);
     assert.equal(first.code, 0, first.stderr);
     const before = snapshot(out);
-    const [opset, head, noCkpt, badSpm, noLabels] = await Promise.all([
+    const aFile = join(root, 'corpus.txt');
+    const [opset, head, noCkpt, badSpm, noLabels, outIsFile] = await Promise.all([
       albert('export', '--init-checkpoint', ckpt, '--opset', '18', '--out', out),
       albert('export', '--init-checkpoint', ckpt, '--head', 'pretraining', '--out', out),
       albert('export', '--init-checkpoint', join(root, 'missing'), '--out', out),
       albert('export', '--init-checkpoint', ckpt, '--spm-model-file', join(root, 'corpus.txt'), '--out', out),
       albert('export', '--init-checkpoint', ckpt, '--head', 'classifier', '--out', out),
+      albert('export', '--init-checkpoint', ckpt, '--spm-model-file', spmPath, '--out', aFile),
     ]);
     assertOneLineError(opset, /--opset 18 is not supported \(supported: 17\)/);
     assertOneLineError(head, /--head.*pretraining/);
     assertOneLineError(noCkpt, /missing not found/);
     assertOneLineError(badSpm, /corpus\.txt: not a SentencePiece model/);
-    assertOneLineError(noLabels, /--num-labels/);
+    assertOneLineError(noLabels, /: pass --num-labels$/);
+    // writeExport's outDir is this command's --out.
+    assertOneLineError(outIsFile, /^Error: --out .*corpus\.txt is a file, not a directory$/);
     assert.deepEqual(snapshot(out), before);
     assert.deepEqual(readdirSync(out).filter((f) => f.includes('.partial-')), []);
   });

@@ -125,7 +125,7 @@ describe('albert pretrain', () => {
     const metricsText = `${[5, 6, 7].map((step) => JSON.stringify({ type: 'step', step })).join('\n')}\n${JSON.stringify({ type: 'summary' })}\n`;
     writeFileSync(metrics, metricsText);
 
-    const [missing, damaged, mismatch, resumeMismatch, tooBig, unwritable, cuda, nothing, badCursor] = await Promise.all([
+    const [missing, damaged, mismatch, resumeMismatch, tooBig, unwritable, cuda, nothing, badCursor, tooManyPredictions] = await Promise.all([
       albert(tinyFlags(join(dir, 'missing.tfrecord'), fresh('a'), ['--num-train-steps', '2'])),
       albert(tinyFlags(corrupt, out, ['--num-train-steps', '12'])),
       albert(tinyFlags(train, fresh('b'), ['--num-train-steps', '2', '--init-checkpoint', join(out, 'checkpoint-6'), '--albert-config-file', bigger])),
@@ -135,6 +135,7 @@ describe('albert pretrain', () => {
       albert(tinyFlags(train, fresh('d'), ['--device', 'cuda'])),
       albert(['pretrain', '--input-file', train, '--output-dir', fresh('e')]),
       albert(tinyFlags(train, cursorOut, ['--num-train-steps', '12'])),
+      albert(tinyFlags(train, fresh('g'), ['--num-train-steps', '2', '--max-predictions-per-seq', String(SEQ + 1)])),
     ]);
     assertOneLineError(missing, /--input-file: .*missing\.tfrecord: .*(no such file|ENOENT)/i);
     assertOneLineError(damaged, /train\.tfrecord.*(record|offset|crc)/i, false);
@@ -145,6 +146,8 @@ describe('albert pretrain', () => {
     assertOneLineError(cuda, /^Error: --device cuda is not available yet: the CUDA provider arrives in a later release$/);
     assertOneLineError(nothing, /at least one of --do-train or --do-eval/);
     assertOneLineError(badCursor, /checkpoint-6\/training_state\.json: field "data_cursor": field "files" is not a list of file names$/, false);
+    // The graph builder's maxPredictions option is this command's --max-predictions-per-seq.
+    assertOneLineError(tooManyPredictions, new RegExp(`^Error: --max-predictions-per-seq must be an integer in 1\\.\\.${SEQ} \\(got ${SEQ + 1}\\)$`));
     assert.equal(readFileSync(metrics, 'utf8'), metricsText, 'the metrics file of a run stopped by a bad input is left as it was');
     assert.ok(!existsSync(fresh('a')) || readdirSync(fresh('a')).length === 0);
     assert.ok(statSync(fileNotDir).isFile());

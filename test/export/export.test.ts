@@ -214,15 +214,15 @@ describe('albert export', () => {
     assert.equal((await exportModel({ initCheckpoint: checkpointOf('mlm').dir })).head, 'mlm');
   });
 
-  it('reports bad requests in one line naming the flag or file', async () => {
+  it('reports bad requests in one line naming the option (as the library spells it) or file', async () => {
     const oneLine = (pattern: RegExp) => (e: unknown) => e instanceof UserError && !e.message.includes('\n') && pattern.test(e.message);
     const ckpt = checkpointOf('mlm').dir;
-    await assert.rejects(exportModel({ initCheckpoint: ckpt, opset: 18 }), oneLine(/--opset 18 is not supported \(supported: 17\)/));
-    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'pretraining' }), oneLine(/--head pretraining cannot be exported.*--head mlm/));
-    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'classifier' }), oneLine(/no classifier layer.*--num-labels/));
-    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'mlm', numLabels: 3 }), oneLine(/--num-labels applies to --head classifier only/));
+    await assert.rejects(exportModel({ initCheckpoint: ckpt, opset: 18 }), oneLine(/^opset 18 is not supported \(supported: 17\)/));
+    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'pretraining' }), oneLine(/^head pretraining cannot be exported.*with head mlm$/));
+    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'classifier' }), oneLine(/no classifier layer.*: pass numLabels$/));
+    await assert.rejects(exportModel({ initCheckpoint: ckpt, head: 'mlm', numLabels: 3 }), oneLine(/^numLabels applies to head classifier only/));
     const missing = join(root, 'nope.model');
-    await assert.rejects(exportModel({ initCheckpoint: ckpt, spmModelFile: missing }), oneLine(new RegExp(`--spm-model-file ${missing}: no such file`)));
+    await assert.rejects(exportModel({ initCheckpoint: ckpt, spmModelFile: missing }), oneLine(new RegExp(`^spmModelFile ${missing}: no such file`)));
     const notSpm = join(root, 'not-spm.model');
     writeFileSync(notSpm, 'hello');
     await assert.rejects(exportModel({ initCheckpoint: ckpt, spmModelFile: notSpm }), oneLine(/not-spm\.model: not a SentencePiece model/));

@@ -310,10 +310,10 @@ describe('optimizer pass', () => {
   });
 
   it('rejects bad settings with one-line user errors', () => {
-    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', beta1: 1 }), (e: Error) => e instanceof UserError && /--beta1 1: must be in \[0, 1\)/.test(e.message));
-    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', epsilon: 0 }), /--epsilon 0/);
-    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', gradAccum: 1.5 }), /--grad-accum 1.5/);
-    assert.throws(() => resolveOptimizerSettings({ optimizer: 'sgd' as 'adamw' }), /--optimizer sgd/);
+    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', beta1: 1 }), (e: Error) => e instanceof UserError && /^beta1 1: must be in \[0, 1\)/.test(e.message));
+    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', epsilon: 0 }), (e: Error) => /^epsilon 0: must be a positive number$/.test(e.message));
+    assert.throws(() => resolveOptimizerSettings({ optimizer: 'adamw', gradAccum: 1.5 }), (e: Error) => /^gradAccum 1.5: must be an integer >= 1$/.test(e.message));
+    assert.throws(() => resolveOptimizerSettings({ optimizer: 'sgd' as 'adamw' }), (e: Error) => /^optimizer sgd: expected one of/.test(e.message));
     const g = new Graph('no_grads');
     const p = g.input('w', 'float32', [2], { role: 'param' });
     g.output('loss', reduceSum(p));

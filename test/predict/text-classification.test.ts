@@ -198,8 +198,8 @@ describe('predict text-classification', () => {
     writeFileSync(file, 'a\tb\tc\n');
     assert.throws(() => readTextInputs(file), oneLine(/inputs\.tsv:1: 2 tabs/));
     writeFileSync(file, '');
-    assert.throws(() => readTextInputs(file), oneLine(/--input .*inputs\.tsv: no texts/));
-    assert.throws(() => readTextInputs(join(root, 'absent.tsv')), oneLine(/--input .*absent\.tsv: no such file/));
+    assert.throws(() => readTextInputs(file), oneLine(/^input .*inputs\.tsv: no texts/));
+    assert.throws(() => readTextInputs(join(root, 'absent.tsv')), oneLine(/^input .*absent\.tsv: no such file/));
   });
 
   it('refuses models that are not classifiers, and inputs they cannot take, in one line', async () => {
@@ -208,7 +208,7 @@ describe('predict text-classification', () => {
     writeExport(await exportModel({ initCheckpoint: mlmCkpt }), mlmExport);
     const mcExport = join(web, 'mc');
     writeExport(await exportModel({ initCheckpoint: writeCheckpoint(join(root, 'ckpt-mc'), cfg, 'multiple-choice', { spm: join(clsExport, 'spiece.model') }).dir }), mcExport);
-    await assert.rejects(TextClassifier.load({ model: mlmExport }), oneLine(/onnx\/model\.onnx: output "logits" is not \[batch, num_labels\]: text-classification needs a sequence classifier export \(albert export --head classifier\)/));
+    await assert.rejects(TextClassifier.load({ model: mlmExport }), oneLine(/onnx\/model\.onnx: output "logits" is not \[batch, num_labels\]: text-classification needs a sequence classifier export \(an export of the classifier head\)/));
     await assert.rejects(TextClassifier.load({ model: mcExport }), oneLine(/onnx\/model\.onnx: input "input_ids" is not \[batch, seq\]/));
     await assert.rejects(TextClassifier.load({ model: mlmCkpt }), oneLine(/ckpt-mlm: not a sequence classifier checkpoint \(its head is mlm\)/));
     await assert.rejects(TextClassifier.load({ model: join(root, 'absent') }), oneLine(/absent not found/));
@@ -229,6 +229,6 @@ describe('predict text-classification', () => {
     const model = await TextClassifier.load({ model: clsExport });
     await assert.rejects(model.predict('word '.repeat(80)), oneLine(/^the text is \d+ pieces long with \[CLS\] and \[SEP\]; the model takes at most 64/));
     await assert.rejects(model.predictAll([{ text: 'short' }, { text: 'a', textPair: 'word '.repeat(80), where: 'x.tsv:2' }]), oneLine(/^x\.tsv:2: the text pair is \d+ pieces long/));
-    await assert.rejects(model.predict('a', 0), oneLine(/--top-k must be a positive integer \(got 0\)/));
+    await assert.rejects(model.predict('a', 0), oneLine(/^k must be a positive integer \(got 0\)/));
   });
 });

@@ -164,8 +164,8 @@ describe('training graph (tiny config)', () => {
   it('reports user errors for bad freeze patterns', () => {
     const cfg = tiny();
     const plan = (freeze: string[]) => () => planTrainGraph(cfg, { head: 'classifier', optimizer: 'adamw', freeze });
-    assert.throws(plan(['[']), (e: Error) => e instanceof UserError && /--freeze "\[": not a valid regular expression/.test(e.message));
-    assert.throws(plan(['nothing_like_this']), /--freeze "nothing_like_this" matches no parameter of the classifier model/);
+    assert.throws(plan(['[']), (e: Error) => e instanceof UserError && /^freeze "\[": not a valid regular expression/.test(e.message));
+    assert.throws(plan(['nothing_like_this']), (e: Error) => /^freeze "nothing_like_this" matches no parameter of the classifier model/.test(e.message));
     assert.throws(plan(['.']), /freezes every parameter/);
   });
 

@@ -4,7 +4,7 @@
  * `albert run` (smoke runs and timings) and by benchmarks.
  */
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../../ir/errors.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
 import type { Manifest, ManifestTensor } from '../../compile.ts';
 import { InitRng, initialValues } from '../../model/init.ts';
 
@@ -17,7 +17,7 @@ export interface SyntheticSizes {
 export function syntheticFeeds(manifest: Manifest, sizes: SyntheticSizes): Record<string, ort.Tensor> {
   const { batchSize: B, seqLength: S } = sizes;
   const cfg = manifest.config;
-  if (S > cfg.maxPositionEmbeddings) throw new UserError(`--seq-length ${S} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}`);
+  if (S > cfg.maxPositionEmbeddings) throw new OptionError(`{seqLength} ${S} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}`);
   const rng = new InitRng(sizes.seed ?? 1);
   const feeds: Record<string, ort.Tensor> = {};
   const params = new Map(manifest.parameters.map((p) => [p.input, p]));

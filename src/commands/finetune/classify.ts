@@ -11,7 +11,8 @@ export default class FinetuneClassify extends AlbertCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> --train-file train.csv --validation-file dev.csv --text-column review --label-column sentiment --init-checkpoint albert-base-hf --output-dir out/reviews --do-train --do-eval --max-seq-length 128',
   ];
-  static override optionFlags = finetuneOptionFlags;
+  // outDir: writeExport's, for the --export-dir export.
+  static override optionFlags = { ...finetuneOptionFlags, outDir: '--export-dir' };
 
   static override flags = {
     'train-file': Flags.string({ description: 'training data (.csv, .tsv, .jsonl)' }),

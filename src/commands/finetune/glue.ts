@@ -14,7 +14,8 @@ export default class FinetuneGlue extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --task-name MRPC --data-dir glue_data/MRPC --init-checkpoint albert-base-hf --output-dir out/mrpc --do-train --do-eval --do-predict --max-seq-length 128',
     '<%= config.bin %> <%= command.id %> --task-name AX --data-dir glue_data/diagnostic --init-checkpoint out/mnli/best --output-dir out/ax --do-predict',
   ];
-  static override optionFlags = finetuneOptionFlags;
+  // outDir: writeExport's, for the --export-dir export.
+  static override optionFlags = { ...finetuneOptionFlags, outDir: '--export-dir' };
 
   static override flags = {
     'task-name': Flags.string({ required: true, description: 'CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI or AX' }),

@@ -14,6 +14,9 @@ export default class FillMaskCommand extends AlbertCommand {
     text: Args.string({ required: true, description: 'text with one or more [MASK]' }),
   };
 
+  // k: the number of labels or candidates the library's predict() returns.
+  static override optionFlags = { k: '--top-k' };
+
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with an MLM head' }),
     'top-k': Flags.integer({ min: 1, default: 5, description: 'candidates per [MASK]' }),

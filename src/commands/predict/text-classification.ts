@@ -18,6 +18,9 @@ export default class TextClassificationCommand extends AlbertCommand {
     pair: Args.string({ ignoreStdin: true, description: 'a second text, for sentence-pair tasks (MNLI, QQP, STS-B, ...)' }),
   };
 
+  // k: the number of labels or candidates the library's predict() returns.
+  static override optionFlags = { k: '--top-k' };
+
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with a classifier head' }),
     input: Flags.string({ char: 'i', description: 'a file with one text, or text<TAB>pair, per line (- for stdin), instead of the arguments' }),

@@ -2,7 +2,7 @@
  * Multiple choice (HF's AlbertForMultipleChoice, the original run_race): the encoder runs on
  * [batch * choices, seq]; one score per choice from the pooled output; softmax over choices.
  */
-import { UserError } from '../../ir/errors.ts';
+import { OptionError } from '../../util/errors.ts';
 import { reshape } from '../../ir/ops/index.ts';
 import { softmaxCrossEntropy } from '../../ir/composites.ts';
 import { dropout } from '../encoder.ts';
@@ -26,7 +26,7 @@ export const multipleChoice: HeadDefinition<'multiple-choice', true> = {
     };
   },
   validate: ({ numChoices }) => {
-    if (!Number.isInteger(numChoices) || numChoices < 2) throw new UserError(`--num-choices must be an integer >= 2 (got ${numChoices})`);
+    if (!Number.isInteger(numChoices) || numChoices < 2) throw new OptionError(`{numChoices} must be an integer >= 2 (got ${numChoices})`);
   },
   params: (cfg) => outputLayerParams(cfg, '', 'classifier', 1),
   classifierDropout: true,

@@ -149,6 +149,11 @@ export function resolveNumLabels(def: HeadDefinition, given: number | undefined)
   }
 }
 
+/** Whether the head has a training form (a loss); no head's answer depends on the shape. */
+export function hasLoss(def: HeadDefinition): boolean {
+  return def.signature({ numLabels: resolveNumLabels(def, undefined), numChoices: 4, maxPredictions: 1 }).train !== null;
+}
+
 /** The head whose tensors a checkpoint holds (the encoder's recogniser matches anything). */
 export function recogniseHead(ckpt: CheckpointContents): { head: HeadName; numLabels?: number } {
   let best: { head: HeadName; numLabels?: number } | null = null;

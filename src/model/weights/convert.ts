@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../ir/errors.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../config.ts';
 import { isHeadName, modelParams, type HeadName } from '../params.ts';
 import { headDefinition } from '../heads/registry.ts';
@@ -59,13 +59,13 @@ export async function convertToHf(opts: ConvertOptions): Promise<ConvertResult> 
   try {
     const config = explicitConfig ?? loadConfigForCheckpoint(ckpt.dir);
     if (!config) {
-      throw new UserError(`${opts.from}: no albert_config.json or config.json next to the checkpoint: pass --config <file|preset>`);
+      throw new OptionError(`${opts.from}: no albert_config.json or config.json next to the checkpoint: pass {config} <file|preset>`);
     }
     const guessed = guessHead(ckpt);
     const head = (opts.head as HeadName | undefined) ?? guessed.head;
     const numLabels = opts.numLabels ?? (head === guessed.head ? guessed.numLabels : undefined);
     if (headDefinition(head).numLabels.kind === 'option' && numLabels === undefined) {
-      throw new UserError(`${opts.from}: the checkpoint has no classifier layer to take the number of labels from: pass --num-labels`);
+      throw new OptionError(`${opts.from}: the checkpoint has no classifier layer to take the number of labels from: pass {numLabels}`);
     }
     const params = modelParams(config, head, { numLabels });
     const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log });

@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { t as listTar } from 'tar';
-import { UserError } from '../../ir/errors.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
 import { loadAlbertConfig, parseAlbertConfig, type AlbertConfig } from '../config.ts';
 import { InitRng, initialValues } from '../init.ts';
 import type { HeadName, ParamSpec } from '../params.ts';
@@ -54,7 +54,8 @@ export interface LoadReport {
 }
 
 /** Tensors whose shapes do not fit the config: the checkpoint is for another model. */
-export class CheckpointMismatchError extends UserError {
+/** A checkpoint whose tensors do not fit the config; an OptionError because the remedy is the {config} option. */
+export class CheckpointMismatchError extends OptionError {
   constructor(
     readonly source: string,
     readonly mismatched: ShapeMismatch[],
@@ -64,7 +65,7 @@ export class CheckpointMismatchError extends UserError {
       .map((m) => `"${m.name}" is [${m.got.join(', ')}], expected [${m.expected.join(', ')}]`)
       .join('; ');
     const more = mismatched.length > 3 ? `; and ${mismatched.length - 3} more` : '';
-    super(`${source}: ${mismatched.length} tensor${mismatched.length === 1 ? '' : 's'} do not fit the model config: ${shown}${more} (a checkpoint for another config? pass the matching --config)`);
+    super(`${source}: ${mismatched.length} tensor${mismatched.length === 1 ? '' : 's'} do not fit the model config: ${shown}${more} (a checkpoint for another config? pass the matching {config})`);
     this.name = 'CheckpointMismatchError';
   }
 }

@@ -206,7 +206,7 @@ describe('createPretrainingData', () => {
     await fails({ metaDataFile: join(dir, 'missing', 'meta.json') }, /cannot write .*meta\.json/);
     writeFileSync(join(dir, 'blank.txt'), '\n  \n\n');
     await fails({ inputFiles: [join(dir, 'blank.txt')] }, /no text in .*blank\.txt/);
-    await fails({ maxSeqLength: 4 }, /--max-seq-length must be an integer >= 5/);
+    await fails({ maxSeqLength: 4 }, /maxSeqLength must be an integer >= 5/);
     await fails({ outputFiles: [keep, join(dir, '.', 'keep.tfrecord')] }, /output file .*keep\.tfrecord is named twice/);
     assert.deepEqual(readdirSync(dir).sort(), ['blank.txt', 'corpus.txt', 'keep.tfrecord']);
     assert.ok(!existsSync(join(dir, 'missing')));

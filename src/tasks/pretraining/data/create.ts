@@ -18,7 +18,7 @@
  */
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../../../ir/errors.ts';
+import { OptionError, UserError } from '../../../util/errors.ts';
 import { DataRng } from '../../../data/random.ts';
 import { fsReason, TFRecordWriter, type TFRecordCompression } from '../../../data/tfrecord.ts';
 import { isStartPieceSentencePiece, isStartPieceWordPiece, readDocuments, type PretrainingTokenizer, type ReadProgress } from './documents.ts';
@@ -87,22 +87,23 @@ export const CREATE_DEFAULTS = {
   shardTokens: 1_000_000,
 } as const;
 
-function check(ok: boolean, message: string): void {
-  if (!ok) throw new UserError(message);
+/** `template` names the option with OptionError's `{option}` placeholder. */
+function check(ok: boolean, template: string): void {
+  if (!ok) throw new OptionError(template);
 }
 
 /** Resolved settings, checked. */
 export function instanceOptions(opts: CreatePretrainingDataOptions): InstanceOptions & { dupeFactor: number; randomSeed: number; shardTokens: number } {
   const o = { ...CREATE_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof CREATE_DEFAULTS & CreatePretrainingDataOptions;
   const t = opts.tokenizer;
-  check(Number.isInteger(o.maxSeqLength) && o.maxSeqLength >= 5, `--max-seq-length must be an integer >= 5 ([CLS] A [SEP] B [SEP] with one token each); got ${o.maxSeqLength}`);
-  check(Number.isInteger(o.maxPredictionsPerSeq) && o.maxPredictionsPerSeq >= 1, `--max-predictions-per-seq must be a positive integer; got ${o.maxPredictionsPerSeq}`);
-  check(Number.isInteger(o.dupeFactor) && o.dupeFactor >= 1, `--dupe-factor must be a positive integer; got ${o.dupeFactor}`);
-  check(o.maskedLmProb >= 0 && o.maskedLmProb <= 1, `--masked-lm-prob must lie in [0, 1]; got ${o.maskedLmProb}`);
-  check(o.shortSeqProb >= 0 && o.shortSeqProb <= 1, `--short-seq-prob must lie in [0, 1]; got ${o.shortSeqProb}`);
-  check(Number.isInteger(o.ngram) && o.ngram >= 1, `--ngram must be a positive integer; got ${o.ngram}`);
-  check(Number.isSafeInteger(o.randomSeed), `--random-seed must be an integer; got ${o.randomSeed}`);
-  check(Number.isInteger(o.shardTokens) && o.shardTokens >= 1, `--shard-tokens must be a positive integer; got ${o.shardTokens}`);
+  check(Number.isInteger(o.maxSeqLength) && o.maxSeqLength >= 5, `{maxSeqLength} must be an integer >= 5 ([CLS] A [SEP] B [SEP] with one token each); got ${o.maxSeqLength}`);
+  check(Number.isInteger(o.maxPredictionsPerSeq) && o.maxPredictionsPerSeq >= 1, `{maxPredictionsPerSeq} must be a positive integer; got ${o.maxPredictionsPerSeq}`);
+  check(Number.isInteger(o.dupeFactor) && o.dupeFactor >= 1, `{dupeFactor} must be a positive integer; got ${o.dupeFactor}`);
+  check(o.maskedLmProb >= 0 && o.maskedLmProb <= 1, `{maskedLmProb} must lie in [0, 1]; got ${o.maskedLmProb}`);
+  check(o.shortSeqProb >= 0 && o.shortSeqProb <= 1, `{shortSeqProb} must lie in [0, 1]; got ${o.shortSeqProb}`);
+  check(Number.isInteger(o.ngram) && o.ngram >= 1, `{ngram} must be a positive integer; got ${o.ngram}`);
+  check(Number.isSafeInteger(o.randomSeed), `{randomSeed} must be an integer; got ${o.randomSeed}`);
+  check(Number.isInteger(o.shardTokens) && o.shardTokens >= 1, `{shardTokens} must be a positive integer; got ${o.shardTokens}`);
   return {
     maxSeqLength: o.maxSeqLength,
     maxPredictionsPerSeq: o.maxPredictionsPerSeq,
