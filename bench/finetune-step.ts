@@ -110,6 +110,8 @@ async function step(): Promise<CaseResult> {
     labels: ['0', '1'],
     train,
     evalSets: [],
+    testSets: [],
+    predictBatchSize: 8,
     evalBatchSize: B,
     seed: 1,
     metrics: (p, l) => classificationMetrics(p, l, NUM_LABELS),

@@ -18,9 +18,9 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TrainSettings } from '../compile.ts';
 import { fsReason } from '../data/tfrecord.ts';
@@ -32,10 +32,12 @@ import { OPTIMIZER_NAMES, type OptimizerName } from '../passes/optimizer.ts';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import {
+  BEST_DIR,
   bestStep,
   cleanStaleFiles,
   latestCheckpoint,
   listCheckpoints,
+  MODEL_FILE,
   pruneCheckpoints,
   readCheckpoint,
   readTrainingState,
@@ -49,7 +51,7 @@ import {
 } from './checkpoint.ts';
 import { killPoint } from './kill-points.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
-import type { EvalReport, Feeds, Task } from './task.ts';
+import type { EvalReport, Feeds, Task, TaskResults } from './task.ts';
 import { Trainer, type StepResult } from './trainer.ts';
 
 export interface LoopOptions {
@@ -114,6 +116,8 @@ export interface LoopResult {
   history: TrainPoint[];
   settings: RunSettings;
   numParameters: number;
+  /** The task's result files and where the model they come from is (a task without writeResults: null). */
+  results: (TaskResults & { from: string }) | null;
 }
 
 /** The loop's own settings a resumed run must keep, with the option that sets each. */
@@ -273,6 +277,7 @@ export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<
       finalEval: result,
       best: null,
       history: [],
+      results: null,
     };
     progress.summary(summaryLines(r, task), summaryData(r));
     return r;
@@ -431,6 +436,15 @@ export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<
   }
   const finalEval = state.evals.find((e) => e.step === step) ?? null;
   if (finalEval) writeAtomic(join(out, 'eval_results.txt'), task.evalResultsText(finalEval));
+  let results: LoopResult['results'] = null;
+  if (task.writeResults) {
+    // The best checkpoint when the run evaluated (as the original's best trial), else the final model.
+    const bestDir = join(out, BEST_DIR);
+    const best = state.best && existsSync(join(bestDir, MODEL_FILE)) ? state.best : null;
+    const params = best ? tensors((await readCheckpoint(bestDir, specs, [])).values) : trainer.parameterTensors();
+    const from = best ? bestDir : out;
+    results = { ...(await task.writeResults({ outputDir: out, params, from, step: best ? best.step : step, threads, progress })), from };
+  }
   const r: LoopResult = {
     ...base,
     resumedFrom,
@@ -445,8 +459,9 @@ export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<
     finalTrainLoss: losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
     evals: state.evals,
     finalEval,
-    best: state.best ? { step: state.best.step, metric, value: state.best[metric], dir: join(out, 'best') } : null,
+    best: state.best ? { step: state.best.step, metric, value: state.best[metric], dir: join(out, BEST_DIR) } : null,
     history: state.history,
+    results,
   };
   progress.summary(summaryLines(r, task), summaryData(r));
   return r;
@@ -466,7 +481,8 @@ export function summaryLines(r: LoopResult, task: Pick<Task<unknown>, 'evalLine'
   if (r.skippedSteps.length > 0) lines.push(`skipped ${r.skippedSteps.length} step${r.skippedSteps.length === 1 ? '' : 's'} with a non-finite loss: ${r.skippedSteps.slice(0, 10).join(', ')}${r.skippedSteps.length > 10 ? ', ...' : ''}`);
   if (r.finalEval) lines.push(task.evalLine(r.finalEval));
   if (r.best) lines.push(`best checkpoint: ${r.best.dir} (step ${r.best.step}, ${r.best.metric} ${r.best.value.toFixed(4)})`);
-  if (r.stepsRun > 0 || r.resumedFrom) lines.push(`model: ${join(r.modelDir, 'model.safetensors')} (step ${r.finalStep})`);
+  if (r.stepsRun > 0 || r.resumedFrom) lines.push(`model: ${join(r.modelDir, MODEL_FILE)} (step ${r.finalStep})`);
+  if (r.results && r.results.files.length > 0) lines.push(`results from ${r.results.from}: ${r.results.files.map((f) => basename(f)).join(', ')}`);
   return lines;
 }
 

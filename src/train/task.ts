@@ -16,6 +16,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { SaveHfOptions } from '../model/weights/save-hf.ts';
+import type { ProgressSink } from './progress.ts';
 
 export type Feeds = Record<string, ort.Tensor>;
 
@@ -63,6 +64,26 @@ export interface TaskEvaluator {
 /** How the training step reads a task's micro-batches (what the Trainer needs of a task). */
 export type BatchFeeder<B> = Pick<Task<B>, 'feeds' | 'rows' | 'tokens' | 'accumulationTotal' | 'outputWeight'>;
 
+/** What a task's result files are made from: the model a run ends with. */
+export interface ResultsContext {
+  outputDir: string;
+  /** The parameters (graph input name -> tensor). */
+  params: Feeds;
+  /** Where they come from (best/, the final model, a checkpoint), for messages and reports. */
+  from: string;
+  /** The updates they had. */
+  step: number;
+  threads: number;
+  progress: ProgressSink;
+}
+
+export interface TaskResults {
+  /** The files written. */
+  files: string[];
+  /** The evaluation the results carry, when there was one. */
+  eval: EvalReport | null;
+}
+
 export interface Task<B> {
   /** For messages and the summary: "pretraining", "glue MRPC", "classify". */
   readonly name: string;
@@ -93,4 +114,10 @@ export interface Task<B> {
   evalLine(e: EvalReport): string;
   /** The original's eval_results.txt (`key = value` lines). */
   evalResultsText(e: EvalReport): string;
+  /**
+   * Post-processing: the task's result files (predictions on the evaluation and test sets,
+   * submission files) from the model the run ends with, which is the best checkpoint when the
+   * run evaluated, else the final model. Absent: the task writes nothing beyond the loop's files.
+   */
+  writeResults?(ctx: ResultsContext): Promise<TaskResults>;
 }

@@ -2,8 +2,9 @@
  * Fine-tuning a sentence(-pair) classifier or regressor: what `albert finetune glue` and
  * `albert finetune classify` share (the original run_classifier.py's flow). The data side
  * (which files, which labels, which metrics, which submission files) comes from the caller as
- * a ClassificationData; this module turns it into features (cached), runs the task-agnostic
- * training loop, and writes what the original writes:
+ * a ClassificationData; this module turns it into features (cached) and a classification Task,
+ * runs the task-agnostic training loop, and the task's post-processing (writeResults) writes
+ * what the original writes:
  *
  *   <output_dir>/checkpoint-<step>/, best/, model.safetensors + config.json   (the loop)
  *   eval_results.txt, eval_results.json   the evaluation of the model the results come from
@@ -17,6 +18,7 @@
  * config.json carries the label names (id2label), so predict and export show them.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { exportModel, spmModelNextTo, writeExport } from '../../export/export.ts';
@@ -29,11 +31,10 @@ import { BEST_DIR, MODEL_FILE } from '../../train/checkpoint.ts';
 import { checkInteger, freshParameters, prepareOutputDir, resumePoint, runTraining, type LoopResult } from '../../train/loop.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 import type { Feeds } from '../../train/task.ts';
-import { writeAtomic } from '../../util/atomic-write.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
 import type { TextExample } from '../glue/readers.ts';
 import { cachedFeatures, pairEncoder, type ClassificationFeatures } from './features.ts';
-import { ClassifierRunner, classificationTask, evaluateSets, predictionsOf, probabilities, type ClassificationEval, type EvalSet } from './task.ts';
+import { classificationTask, type ClassificationEval, type EvalSet, type TestSet } from './task.ts';
 
 /** A split as read: its examples and the file they came from. */
 export interface SplitData {
@@ -170,12 +171,6 @@ async function initialValues(o: FinetuneOptions, specs: ParamSpec[], numLabels: 
   return { values: loaded.values, from: o.initCheckpoint };
 }
 
-function tsvPredictions(ids: string[], predictions: Float64Array, labels: string[] | null): string {
-  const rows = ['index\tprediction'];
-  predictions.forEach((p, i) => rows.push(`${ids[i]}\t${labels === null ? String(p) : labels[p]}`));
-  return `${rows.join('\n')}\n`;
-}
-
 export async function finetuneClassifier(data: ClassificationData, o: FinetuneOptions): Promise<FinetuneResult> {
   if (!o.doTrain && !o.doEval && !o.doPredict) throw new OptionError('at least one of {doTrain}, {doEval} or {doPredict} must be given');
   for (const [v, name] of [
@@ -203,11 +198,11 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
   };
   const train = o.doTrain ? await featuresOf(data.train()) : null;
   const devSplits = o.doEval ? data.dev() : [];
-  const evalSets: (EvalSet & { predictionsFile: string })[] = [];
+  const evalSets: EvalSet[] = [];
   for (const d of devSplits) evalSets.push({ suffix: d.suffix, name: d.split, predictionsFile: d.predictionsFile, features: await featuresOf(d) });
   const testSplits = o.doPredict ? data.test() : [];
-  const testSets: { split: SplitData & { resultsFile: string; submission?: string }; features: ClassificationFeatures }[] = [];
-  for (const t of testSplits) testSets.push({ split: t, features: await featuresOf(t) });
+  const testSets: TestSet[] = [];
+  for (const t of testSplits) testSets.push({ resultsFile: t.resultsFile, submission: t.submission, features: await featuresOf(t) });
 
   const task = classificationTask({
     name: data.name,
@@ -216,6 +211,8 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
     train,
     evalSets,
     evalBatchSize: o.evalBatchSize,
+    testSets,
+    predictBatchSize: o.predictBatchSize,
     seed: o.seed,
     metrics: data.metrics,
     mainMetric: data.mainMetric,
@@ -254,49 +251,24 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
     });
   }
 
-  // ---- the model the results come from ----
-  let from: string;
-  if (loop) from = loop.best && existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : o.outputDir;
-  else if (saved) from = existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : existsSync(join(o.outputDir, MODEL_FILE)) ? o.outputDir : saved.latest.dir;
-  else if (o.initCheckpoint) from = o.initCheckpoint;
-  else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
-  const files: string[] = [];
-  let evalReport: ClassificationEval | null = null;
-  if (evalSets.length > 0 || testSets.length > 0) {
+  // ---- results: written by the loop from its best (or final) model; without training, from the given one ----
+  let results = loop?.results ?? null;
+  if (!loop) {
+    let from: string;
+    if (saved) from = existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : existsSync(join(o.outputDir, MODEL_FILE)) ? o.outputDir : saved.latest.dir;
+    else if (o.initCheckpoint) from = o.initCheckpoint;
+    else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
     const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, numLabels, progress)).values : (await loadCheckpoint(from, specs)).values;
     const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
-    const runner = await ClassifierRunner.create(config, numLabels, o.threads);
-    const step = loop?.best?.step ?? loop?.finalStep ?? saved?.state.global_step ?? 0;
-    const out = (name: string, text: string): void => {
-      const p = join(o.outputDir, name);
-      writeAtomic(p, text);
-      files.push(p);
-    };
-    if (evalSets.length > 0) {
-      const { report, logits } = await evaluateSets(runner, params, evalSets, o.evalBatchSize, data.metrics, step);
-      evalReport = report;
-      progress.note(`results from ${from}`);
-      progress.eval(report, task.evalLine(report));
-      out('eval_results.txt', task.evalResultsText(report));
-      out('eval_results.json', `${JSON.stringify({ task: data.name, model: from, ...report }, null, 1)}\n`);
-      evalSets.forEach((s, i) => out(s.predictionsFile, tsvPredictions(s.features.ids, predictionsOf(logits[i], numLabels), data.labels)));
-    }
-    for (const t of testSets) {
-      const logits = await runner.logits(params, t.features, o.predictBatchSize);
-      const results: string[] = [];
-      if (numLabels === 1) for (const x of logits) results.push(String(x));
-      else {
-        const p = probabilities(logits, numLabels);
-        for (let i = 0; i < t.features.count; i++) results.push(Array.from(p.subarray(i * numLabels, (i + 1) * numLabels), String).join('\t'));
-      }
-      out(t.split.resultsFile, `${results.join('\n')}\n`);
-      if (t.split.submission) out(t.split.submission, tsvPredictions(t.features.ids, predictionsOf(logits, numLabels), data.labels));
-    }
+    const step = saved?.state.global_step ?? 0;
+    results = { ...(await task.writeResults!({ outputDir: o.outputDir, params, from, step, threads: o.threads ?? availableParallelism(), progress })), from };
   }
+  const from = results!.from;
+  const files = [...results!.files];
   if (o.exportDir) {
     const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, log: (l) => progress.note(l) });
     files.push(...writeExport(ex, o.exportDir));
     progress.note(`exported ${from} to ${o.exportDir}`);
   }
-  return { loop, resultsFrom: from, eval: evalReport, files };
+  return { loop, resultsFrom: from, eval: results!.eval as ClassificationEval | null, files };
 }

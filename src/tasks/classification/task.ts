@@ -16,7 +16,9 @@ import type { AlbertConfig } from '../../model/config.ts';
 import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from '../../passes/pipeline.ts';
 import { ACCUM_INPUTS } from '../../train-graph/loss-share.ts';
-import type { BatchSource, EvalReport, Feeds, Task, TaskEvaluator } from '../../train/task.ts';
+import type { BatchSource, EvalReport, Feeds, ResultsContext, Task, TaskEvaluator, TaskResults } from '../../train/task.ts';
+import { writeAtomic } from '../../util/atomic-write.ts';
+import { join } from 'node:path';
 import { OptionError, UserError } from '../../util/errors.ts';
 import { emptyFeatures, type ClassificationFeatures } from './features.ts';
 
@@ -119,11 +121,20 @@ export function epochBatches(f: ClassificationFeatures, batchSize: number, seed:
   };
 }
 
-/** One evaluation set: its name suffix in the metrics ('' or '_mm' for MNLI mismatched) and its features. */
+/** One evaluation set: its name suffix in the metrics ('' or '_mm' for MNLI mismatched), its features and the file its predictions go to. */
 export interface EvalSet {
   suffix: string;
   name: string;
   features: ClassificationFeatures;
+  /** eval_predictions.tsv (MNLI: eval_predictions-m.tsv, -mm.tsv). */
+  predictionsFile: string;
+}
+
+/** One test set: its features, its class-probability file and the submission file it writes (if any). */
+export interface TestSet {
+  features: ClassificationFeatures;
+  resultsFile: string;
+  submission?: string;
 }
 
 export interface ClassificationTaskOptions {
@@ -135,6 +146,8 @@ export interface ClassificationTaskOptions {
   train: ClassificationFeatures | null;
   evalSets: EvalSet[];
   evalBatchSize: number;
+  testSets: TestSet[];
+  predictBatchSize: number;
   seed: number;
   /** The metrics of one evaluation set from its predictions (class ids or scores) and labels. */
   metrics(predictions: Float64Array, labels: ArrayLike<number>): Record<string, number>;
@@ -246,6 +259,22 @@ export async function evaluateSets(runner: ClassifierRunner, params: Feeds, sets
   return { report, logits: all };
 }
 
+/** index<TAB>prediction lines under a header: label names, or scores for regression. */
+export function tsvPredictions(ids: string[], predictions: Float64Array, labels: string[] | null): string {
+  const rows = ['index\tprediction'];
+  predictions.forEach((p, i) => rows.push(`${ids[i]}\t${labels === null ? String(p) : labels[p]}`));
+  return `${rows.join('\n')}\n`;
+}
+
+/** Class probabilities per line, tab-separated (the original's test_results.tsv); the score for regression. */
+export function probabilityLines(logits: Float32Array, numLabels: number): string {
+  if (numLabels === 1) return `${Array.from(logits, String).join('\n')}\n`;
+  const p = probabilities(logits, numLabels);
+  const rows: string[] = [];
+  for (let i = 0; i < p.length; i += numLabels) rows.push(Array.from(p.subarray(i, i + numLabels), String).join('\t'));
+  return `${rows.join('\n')}\n`;
+}
+
 const fmt = (x: unknown): string => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
 
 export function classificationTask(o: ClassificationTaskOptions): Task<ClassificationBatch> {
@@ -284,6 +313,32 @@ export function classificationTask(o: ClassificationTaskOptions): Task<Classific
           },
         }
       : {}),
+    async writeResults(ctx: ResultsContext): Promise<TaskResults> {
+      const files: string[] = [];
+      const out = (name: string, text: string): void => {
+        const p = join(ctx.outputDir, name);
+        writeAtomic(p, text);
+        files.push(p);
+      };
+      if (o.evalSets.length === 0 && o.testSets.length === 0) return { files, eval: null };
+      const runner = await ClassifierRunner.create(o.config, numLabels, ctx.threads);
+      let report: ClassificationEval | null = null;
+      if (o.evalSets.length > 0) {
+        const r = await evaluateSets(runner, ctx.params, o.evalSets, o.evalBatchSize, o.metrics, ctx.step);
+        report = r.report;
+        ctx.progress.note(`results from ${ctx.from}`);
+        ctx.progress.eval(report, this.evalLine(report));
+        out('eval_results.txt', this.evalResultsText(report));
+        out('eval_results.json', `${JSON.stringify({ task: o.name, model: ctx.from, ...report }, null, 1)}\n`);
+        o.evalSets.forEach((s, i) => out(s.predictionsFile, tsvPredictions(s.features.ids, predictionsOf(r.logits[i], numLabels), o.labels)));
+      }
+      for (const t of o.testSets) {
+        const logits = await runner.logits(ctx.params, t.features, o.predictBatchSize);
+        out(t.resultsFile, probabilityLines(logits, numLabels));
+        if (t.submission) out(t.submission, tsvPredictions(t.features.ids, predictionsOf(logits, numLabels), o.labels));
+      }
+      return { files, eval: report };
+    },
     evalLine(e) {
       const shown = Object.entries(e).filter(([k]) => !['step', 'seconds'].includes(k) && !k.startsWith('examples'));
       return `eval at step ${e.step}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} (${fmt(e.examples)} examples, ${(e.seconds as number).toFixed(1)} s)`;
