@@ -13,12 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import { compileModel } from '../src/compile.ts';
-import { emitModel, encodeModel } from '../src/backends/onnx/emit.ts';
-import { createSession } from '../src/backends/onnx/session.ts';
-import { Graph } from '../src/ir/graph.ts';
-import { matmul } from '../src/ir/ops/index.ts';
+import { gemm, peakRssMb, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -34,39 +30,6 @@ const flag = (name: string): string | undefined => {
 };
 const threads = Number(flag('--threads') ?? availableParallelism());
 const steps = Number(flag('--steps') ?? 3);
-
-interface CaseResult {
-  case: string;
-  [k: string]: unknown;
-}
-
-const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
-
-async function gemm(): Promise<CaseResult> {
-  const [M, K, N] = [1024, 768, 3072];
-  const g = new Graph('gemm');
-  const a = g.input('a', 'float32', [M, K]);
-  const b = g.input('b', 'float32', [K, N]);
-  g.output('c', matmul(a, b));
-  const s = await createSession(encodeModel(emitModel(g, { paramsAs: 'inputs' })), { threads });
-  const r = new InitRng(1);
-  const feeds = {
-    a: new ort.Tensor('float32', initialValues({ kind: 'truncated_normal', stddev: 1 }, M * K, r), [M, K]),
-    b: new ort.Tensor('float32', initialValues({ kind: 'truncated_normal', stddev: 1 }, K * N, r), [K, N]),
-  };
-  for (let i = 0; i < 3; i++) await s.run(feeds);
-  const times: number[] = [];
-  // Many short runs: on a shared machine the best of them is the closest to the GEMM's peak.
-  for (let i = 0; i < 60; i++) {
-    const t = performance.now();
-    await s.run(feeds);
-    times.push((performance.now() - t) / 1000);
-  }
-  times.sort((x, y) => x - y);
-  const mid = times[Math.floor(times.length / 2)];
-  const flops = 2 * M * K * N;
-  return { case: 'gemm', shape: `${M}x${K}x${N}`, medianSeconds: mid, bestSeconds: times[0], gflopsMedian: flops / mid / 1e9, gflopsBest: flops / times[0] / 1e9 };
-}
 
 function compileTimes(): CaseResult {
   const out: Record<string, unknown> = {};
@@ -130,7 +93,7 @@ async function step(S: number): Promise<CaseResult> {
 }
 
 async function runCase(name: string): Promise<CaseResult> {
-  if (name === 'gemm') return gemm();
+  if (name === 'gemm') return gemm(threads);
   if (name === 'compile') return compileTimes();
   return step(Number(name));
 }
