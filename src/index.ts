@@ -44,3 +44,4 @@ export { GLUE_TASKS, glueTask, type GlueTask, type GlueTaskName } from './tasks/
 export { readGlueSplit, type TextExample } from './tasks/glue/readers.ts';
 export { evaluateGluePredictions } from './tasks/glue/evaluate.ts';
 export { glueMetrics, mainMetric, classificationMetrics, regressionMetrics, matthewsCorrcoef, f1Binary, macroF1, pearson, spearman } from './tasks/classification/metrics.ts';
+export { createProgress, type ProgressSink, type ProgressOptions } from './train/progress.ts';
