@@ -288,6 +288,14 @@ describe('albert finetune classify', () => {
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { id2label: Record<string, string> };
     assert.deepEqual(cfg.id2label, { 0: 'negative', 1: 'positive' });
     assert.ok(lines(join(out, 'test_predictions.tsv')).slice(1).every((l) => /^\d+\t(negative|positive)$/.test(l)));
+    // Evaluating later on a file that holds one label only: the labels are the model's, not rediscovered there.
+    const onlyPos = readFileSync(join(dir, 'dev.csv'), 'utf8').split(/\n(?=\d+,)/).filter((row, i) => i === 0 || row.trimEnd().endsWith(',positive'));
+    writeFileSync(join(dir, 'dev-pos.csv'), `${onlyPos.join('\n').trimEnd()}\n`);
+    const later = await albert('finetune', 'classify', ...flags({ 'validation-file': join(dir, 'dev-pos.csv'), 'text-column': 'review', 'label-column': 'sentiment', 'vocab-file': vocab, 'output-dir': out, 'do-eval': true }, TINY));
+    assert.equal(later.code, 0, later.stderr);
+    const posPreds = lines(join(out, 'eval_predictions.tsv')).slice(1);
+    assert.equal(posPreds.length, onlyPos.length - 1);
+    assert.ok(posPreds.filter((l) => l.endsWith('\tpositive')).length / posPreds.length > 0.85);
     // Bad inputs: a missing column, an empty file.
     assertOneLineError(await cl(trainFlags(4), { 'text-column': 'text', 'output-dir': join(dir, 'o2') }), /train\.csv: no column "text" \(columns: id, review, sentiment\)/);
     writeFileSync(join(dir, 'empty.csv'), '');

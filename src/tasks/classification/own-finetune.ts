@@ -4,7 +4,10 @@
  * id2label), or the label column is a number to regress on. Otherwise it behaves exactly like
  * the GLUE command; its metrics are accuracy and macro-F1, or Pearson and Spearman.
  */
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readClassifierLabels } from '../../model/weights/save-hf.ts';
+import { BEST_DIR, latestCheckpoint, MODEL_FILE } from '../../train/checkpoint.ts';
 import { OptionError } from '../../util/errors.ts';
 import type { TextExample } from '../glue/readers.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult, type SplitData } from './finetune.ts';
@@ -68,8 +71,24 @@ export function ownData(o: ClassifyOptions): ClassificationData {
   };
 }
 
+/**
+ * The label names of the model an evaluation- or prediction-only run uses (the output
+ * directory's best or final model, else the initial checkpoint): a dev or test file need not
+ * hold every label, so rediscovering them there could renumber the classes.
+ */
+function trainedLabels(o: ClassifyOptions): string[] | undefined {
+  const dirs = [join(o.outputDir, BEST_DIR), o.outputDir, latestCheckpoint(o.outputDir)?.dir, o.initCheckpoint].filter((d): d is string => d !== undefined);
+  for (const d of dirs) {
+    if (!existsSync(join(d, MODEL_FILE)) && d !== o.initCheckpoint) continue;
+    const info = existsSync(join(d, 'config.json')) ? readClassifierLabels(d) : null;
+    if (info && !info.regression && !info.names.every((n) => /^LABEL_\d+$/.test(n))) return info.names;
+  }
+  return undefined;
+}
+
 export async function finetuneClassify(o: ClassifyOptions): Promise<FinetuneResult & { labels: string[] | null }> {
-  const data = ownData(o);
+  const labels = o.labels ?? (!o.doTrain && !o.regression ? trainedLabels(o) : undefined);
+  const data = ownData({ ...o, labels });
   const r = await finetuneClassifier(data, o);
   return { ...r, labels: data.labels };
 }
