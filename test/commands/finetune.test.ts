@@ -301,4 +301,28 @@ describe('albert finetune classify', () => {
     writeFileSync(join(dir, 'empty.csv'), '');
     assertOneLineError(await cl(trainFlags(4), { 'train-file': join(dir, 'empty.csv'), 'output-dir': join(dir, 'o3') }), /empty\.csv/);
   });
+
+  it('regresses a number read from JSON Lines with --regression (Pearson and Spearman, problem_type regression)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'albert-ft-regress-'));
+    const vocab = writeVocab(dir);
+    const r = rng(8);
+    const jsonl = (n: number): string => {
+      const rows: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const ka = k4(r);
+        const kb = k4(r);
+        rows.push(JSON.stringify({ first: sentence(r, ka), second: sentence(r, kb), score: ka + kb }));
+      }
+      return `${rows.join('\n')}\n`;
+    };
+    writeFileSync(join(dir, 'train.jsonl'), jsonl(500));
+    writeFileSync(join(dir, 'dev.jsonl'), jsonl(150));
+    const out = join(dir, 'out');
+    const res = await albert('finetune', 'classify', ...flags({ 'train-file': join(dir, 'train.jsonl'), 'validation-file': join(dir, 'dev.jsonl'), 'text-column': 'first', 'text-pair-column': 'second', 'label-column': 'score', regression: true, 'vocab-file': vocab, 'output-dir': out }, TINY, trainFlags(300)));
+    assert.equal(res.code, 0, res.stderr);
+    const e = evalJson(out);
+    assert.ok(e.pearson > 0.8 && e.spearmanr > 0.8, `pearson ${e.pearson}, spearman ${e.spearmanr}`);
+    assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { problem_type: string }).problem_type, 'regression');
+    assert.ok(lines(join(out, 'eval_predictions.tsv')).slice(1).every((l) => /^\d+\t-?\d/.test(l)));
+  });
 });
