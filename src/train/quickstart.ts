@@ -30,7 +30,6 @@ import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { createPretrainingData } from '../tasks/pretraining/data/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
-import { DataRng } from '../data/random.ts';
 import { finetuneClassify } from '../tasks/classification/own-finetune.ts';
 import type { FinetuneResult } from '../tasks/classification/finetune.ts';
 import { classificationMetrics } from '../tasks/classification/metrics.ts';
@@ -41,7 +40,11 @@ import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { trainUnigram } from '../text/train/unigram-trainer.ts';
 import { pretrain, type PretrainResult } from '../tasks/pretraining/pretrain.ts';
 import type { ProgressSink } from './progress.ts';
-import { renderTrainingReport, type Curve, type TrainingReport } from './report.ts';
+import { renderTrainingReport } from './report.ts';
+import { ORDER_LABELS, sentenceOrderPairs, writePairsTsv } from './quickstart-finetune-data.ts';
+
+export { ORDER_LABELS, sentenceOrderPairs };
+import { buildReport, pct } from './quickstart-report.ts';
 import type { TrainPoint } from './checkpoint.ts';
 
 export interface QuickstartOptions {
@@ -90,8 +93,6 @@ export const QUICKSTART_DEFAULTS = {
   },
 } as const;
 
-/** The labels of the fine-tuning task. */
-export const ORDER_LABELS = ['ordered', 'swapped'] as const;
 
 /** The model: ALBERT's shape (E < H, one shared block) at a size that learns in minutes on a CPU. */
 export function quickstartConfig(vocabSize: number): AlbertConfig {
@@ -168,28 +169,6 @@ function writeCorpus(dir: string, documents: number, evalDocuments: number, seed
   writeAtomic(train, text(docs.slice(0, documents)));
   writeAtomic(evalFile, text(docs.slice(documents)));
   return { train, eval: evalFile, trainDocs: docs.slice(0, documents), evalDocs: docs.slice(documents) };
-}
-
-/**
- * The sentence-order task: one pair of consecutive sentences from each document (at most `limit`
- * pairs), kept in their order ("ordered") or swapped ("swapped") with equal chance. The label
- * depends on both sentences: each one alone is as likely to come first as second.
- */
-export function sentenceOrderPairs(docs: string[][], limit: number, seed: number): { sentence1: string; sentence2: string; label: (typeof ORDER_LABELS)[number] }[] {
-  const rng = new DataRng([seed >>> 0, 0x5eed0, 0x0de7, 7]);
-  const pairs: { sentence1: string; sentence2: string; label: (typeof ORDER_LABELS)[number] }[] = [];
-  for (const d of docs) {
-    if (pairs.length === limit) break;
-    if (d.length < 2) continue;
-    const i = rng.below(d.length - 1);
-    const swapped = rng.below(2) === 1;
-    pairs.push(swapped ? { sentence1: d[i + 1], sentence2: d[i], label: 'swapped' } : { sentence1: d[i], sentence2: d[i + 1], label: 'ordered' });
-  }
-  return pairs;
-}
-
-function writePairsTsv(path: string, pairs: ReturnType<typeof sentenceOrderPairs>): void {
-  writeAtomic(path, `sentence1\tsentence2\tlabel\n${pairs.map((p) => `${p.sentence1}\t${p.sentence2}\t${p.label}\n`).join('')}`);
 }
 
 export async function quickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
@@ -381,162 +360,4 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   const report = buildReport({ result, finetune, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize } });
   writeAtomic(reportPath, renderTrainingReport(report));
   return { out, reportPath: resolve(reportPath), pretrain: result, finetune, stages, seconds, baselinePiece };
-}
-
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-
-interface ReportInput {
-  result: PretrainResult;
-  finetune: QuickstartFinetune;
-  stages: QuickstartResult['stages'];
-  seconds: number;
-  baselinePiece: string;
-  config: AlbertConfig;
-  steps: number;
-  threads: number;
-  documents: number;
-  data: { train: number; held: number; vocab: number };
-}
-
-function buildReport(r: ReportInput): TrainingReport {
-  const p = r.result;
-  const e = p.finalEval;
-  const h = p.history;
-  const ev = p.evals;
-  const base = e?.frequency_baseline.accuracy ?? 0;
-  const curve = (label: string, colour: string, points: { step: number; value: number }[]): Curve => ({ label, colour, points });
-  const summary = e
-    ? `After ${p.finalStep} training steps, the model predicts ${pct(e.masked_lm_accuracy)} of the masked tokens of the held-out data correctly, ` +
-      `against ${pct(base)} for always predicting the most frequent masked token ("${r.baselinePiece}"); it tells swapped segments from ordered ones ${pct(e.sentence_order_accuracy)} of the time (chance: 50%). ` +
-      `${finetuneSentence(r.finetune)} ` +
-      `The whole run took ${(r.seconds / 60).toFixed(1)} minutes on ${r.threads} thread${r.threads === 1 ? '' : 's'}.`
-    : `Trained ${p.finalStep} steps (no evaluation).`;
-  const s = p.settings;
-  return {
-    title: 'ALBERT pretraining quickstart',
-    summary,
-    sections: [
-      {
-        title: 'Final evaluation (held-out data)',
-        rows: e
-          ? [
-              ['masked_lm_accuracy', e.masked_lm_accuracy.toFixed(4)],
-              ['frequency baseline (masked LM)', `${base.toFixed(4)} (always "${r.baselinePiece}")`],
-              ['masked_lm_loss', e.masked_lm_loss.toFixed(4)],
-              ['sentence_order_accuracy', e.sentence_order_accuracy.toFixed(4)],
-              ['sentence_order_loss', e.sentence_order_loss.toFixed(4)],
-              ['examples / masked tokens', `${e.examples} / ${e.masked_tokens}`],
-              ['step', String(e.step)],
-              ['best checkpoint', p.best ? `${p.best.dir} (step ${p.best.step}, ${p.best.metric} ${p.best.value.toFixed(4)})` : '-'],
-            ]
-          : [],
-      },
-      finetuneSection(r.finetune),
-      {
-        title: 'Settings',
-        rows: [
-          ['model', `ALBERT H=${r.config.hiddenSize} E=${r.config.embeddingSize} L=${r.config.numHiddenLayers} (one shared block) heads=${r.config.numAttentionHeads} I=${r.config.intermediateSize} vocab=${r.config.vocabSize}`],
-          ['parameters', p.numParameters.toLocaleString('en-US')],
-          ['optimizer', `${String(s.optimizer).toUpperCase()}, peak learning rate ${s.learning_rate}, ${s.num_warmup_steps} warmup steps, linear decay over ${r.steps} steps`],
-          ['batch', `${s.train_batch_size} x ${s.max_seq_length} tokens, up to ${s.max_predictions_per_seq} masked per sequence`],
-          ['data', `${r.documents} generated documents -> ${r.data.train.toLocaleString('en-US')} training examples; ${r.data.held.toLocaleString('en-US')} held-out examples`],
-          [
-            'fine-tuning',
-            `sentence order, ${r.finetune.trainExamples.toLocaleString('en-US')} training / ${r.finetune.devExamples} dev pairs; ${r.finetune.settings.steps} AdamW steps of ${r.finetune.settings.batchSize} x ${r.finetune.settings.maxSeqLength}, ` +
-              `peak learning rate ${r.finetune.settings.learningRate}, ${r.finetune.settings.warmupSteps} warmup steps, dropout ${r.finetune.settings.dropout}, evaluated every ${r.finetune.settings.evalEvery} steps; the same for both runs`,
-          ],
-          ['threads', String(r.threads)],
-          ['seed', String(s.seed)],
-        ],
-      },
-      {
-        title: 'Time',
-        rows: [
-          ...r.stages.map((st): [string, string] => [st.name, `${st.seconds.toFixed(1)} s`]),
-          ['training steps', p.stepsRun > 0 ? `${(p.trainSeconds / p.stepsRun).toFixed(3)} s/step, ${Math.round(p.tokensPerSecond).toLocaleString('en-US')} tokens/s` : '(resumed at the end: no steps run)'],
-          ['total', `${r.seconds.toFixed(1)} s`],
-        ],
-      },
-    ],
-    charts: [
-      {
-        title: 'Loss',
-        yLabel: 'loss (MLM + SOP)',
-        curves: [
-          curve('training batch', '#4a7bd0', h.map((x) => ({ step: x.step, value: x.loss }))),
-          curve('held-out', '#d07a2a', ev.map((x) => ({ step: x.step, value: x.loss }))),
-        ],
-        yMin: 0,
-      },
-      {
-        title: 'Masked-LM accuracy',
-        yLabel: 'accuracy',
-        curves: [
-          curve('training batch', '#4a7bd0', h.map((x) => ({ step: x.step, value: x.masked_lm_accuracy }))),
-          curve('held-out', '#d07a2a', ev.map((x) => ({ step: x.step, value: x.masked_lm_accuracy }))),
-        ],
-        yMin: 0,
-        yMax: 1,
-        reference: { label: `frequency baseline ${pct(base)}`, value: base },
-      },
-      {
-        title: 'Sentence-order accuracy',
-        yLabel: 'accuracy',
-        curves: [
-          curve('training batch', '#4a7bd0', h.map((x) => ({ step: x.step, value: x.sentence_order_accuracy }))),
-          curve('held-out', '#d07a2a', ev.map((x) => ({ step: x.step, value: x.sentence_order_accuracy }))),
-        ],
-        yMin: 0,
-        yMax: 1,
-        reference: { label: 'chance 50%', value: 0.5 },
-      },
-    ],
-  };
-}
-
-function finetuneSentence(f: QuickstartFinetune): string {
-  const a = f.pretrained.final;
-  const b = f.fresh.final;
-  if (!a || !b) return '';
-  return (
-    `Fine-tuned for ${f.settings.steps} steps to tell whether two consecutive held-out sentences are in their order or swapped, it reaches ${pct(Number(a.accuracy))} dev accuracy ` +
-    `from the pretrained model against ${pct(Number(b.accuracy))} from fresh weights (majority baseline ${pct(f.majorityBaseline.accuracy)}).`
-  );
-}
-
-function finetuneSection(f: QuickstartFinetune): TrainingReport['sections'][number] {
-  const num = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : '-');
-  const cell = (run: QuickstartFinetuneRun, key: string): string => num(run.final?.[key]);
-  const runs = [f.pretrained, f.fresh];
-  const point = (run: QuickstartFinetuneRun): { step: number; value: number }[] => run.evals.map((e) => ({ step: e.step, value: Number(e.accuracy) }));
-  return {
-    title: 'Fine-tuning: pretrained vs fresh weights (sentence order, held-out dev pairs)',
-    text:
-      `Two consecutive sentences of a generated document, in their order or swapped (labels ${ORDER_LABELS.join(' / ')}): ${f.trainExamples.toLocaleString('en-US')} training pairs from the training documents, ` +
-      `${f.devExamples} dev pairs from the held-out documents (${f.files.train}, ${f.files.dev}). The same classifier is fine-tuned twice with the same budget and settings ` +
-      `(${f.settings.steps} AdamW steps of ${f.settings.batchSize} x ${f.settings.maxSeqLength}, peak learning rate ${f.settings.learningRate}, dropout ${f.settings.dropout}): ` +
-      `once from the pretrained model (its classifier head fresh: a pretraining checkpoint has none) and once from freshly initialised weights.`,
-    header: ['', 'pretrained', 'fresh weights', 'majority baseline'],
-    rows: [
-      ['final dev accuracy', cell(f.pretrained, 'accuracy'), cell(f.fresh, 'accuracy'), `${num(f.majorityBaseline.accuracy)} (always "${f.majorityBaseline.label}")`],
-      ['final dev macro-F1', cell(f.pretrained, 'macro_f1'), cell(f.fresh, 'macro_f1'), num(f.majorityBaseline.macro_f1)],
-      ['final dev loss', cell(f.pretrained, 'eval_loss'), cell(f.fresh, 'eval_loss'), '-'],
-      ['best dev accuracy (step)', ...runs.map((run) => (run.best ? `${run.best.accuracy.toFixed(4)} (${run.best.step})` : '-')), '-'],
-      ['final training loss', ...runs.map((run) => num(run.finalTrainLoss)), '-'],
-      ['training time', ...runs.map((run) => (run.stepsRun > 0 ? `${run.trainSeconds.toFixed(1)} s (${((1000 * run.trainSeconds) / run.stepsRun).toFixed(0)} ms/step)` : '(resumed at the end)')), '-'],
-      ['model', f.pretrained.outputDir, f.fresh.outputDir, '-'],
-    ],
-    chart: {
-      title: 'Dev accuracy while fine-tuning',
-      yLabel: 'dev accuracy',
-      curves: [
-        { label: 'from the pretrained model', colour: '#d07a2a', points: point(f.pretrained) },
-        { label: 'from fresh weights', colour: '#4a7bd0', points: point(f.fresh) },
-      ],
-      // From 0.4 (or lower, where a curve goes lower): chance is 0.5, and the curves are what matter.
-      yMin: Math.min(0.4, Math.floor(10 * Math.min(...runs.flatMap((run) => point(run).map((x) => x.value)).filter(Number.isFinite), 1)) / 10),
-      yMax: 1,
-      reference: { label: `majority baseline ${pct(f.majorityBaseline.accuracy)}`, value: f.majorityBaseline.accuracy },
-    },
-  };
 }
