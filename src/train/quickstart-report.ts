@@ -39,7 +39,7 @@ export function buildReport(r: ReportInput): TrainingReport {
     : `Trained ${p.finalStep} steps (no evaluation).`;
   const s = p.settings;
   return {
-    title: 'ALBERT pretraining quickstart',
+    title: 'ALBERT quickstart: pretraining, then fine-tuning',
     summary,
     sections: [
       {
