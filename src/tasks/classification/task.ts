@@ -280,6 +280,9 @@ const fmt = (x: unknown): string => (typeof x === 'number' ? (Number.isInteger(x
 export function classificationTask(o: ClassificationTaskOptions): Task<ClassificationBatch> {
   const numLabels = o.labels === null ? 1 : o.labels.length;
   const train = o.train;
+  // One inference session serves the evaluations during training and the results after it.
+  let runner: Promise<ClassifierRunner> | null = null;
+  const runnerFor = (threads: number): Promise<ClassifierRunner> => (runner ??= ClassifierRunner.create(o.config, numLabels, threads));
   return {
     name: o.name,
     graph: { head: 'classifier', numLabels },
@@ -305,10 +308,10 @@ export function classificationTask(o: ClassificationTaskOptions): Task<Classific
     ...(o.evalSets.length > 0
       ? {
           async createEvaluator(threads: number): Promise<TaskEvaluator> {
-            const runner = await ClassifierRunner.create(o.config, numLabels, threads);
+            const r = await runnerFor(threads);
             return {
-              compileSeconds: runner.compileSeconds,
-              evaluate: async (step, params) => (await evaluateSets(runner, params, o.evalSets, o.evalBatchSize, o.metrics, step)).report,
+              compileSeconds: r.compileSeconds,
+              evaluate: async (step, params) => (await evaluateSets(r, params, o.evalSets, o.evalBatchSize, o.metrics, step)).report,
             };
           },
         }
@@ -321,7 +324,7 @@ export function classificationTask(o: ClassificationTaskOptions): Task<Classific
         files.push(p);
       };
       if (o.evalSets.length === 0 && o.testSets.length === 0) return { files, eval: null };
-      const runner = await ClassifierRunner.create(o.config, numLabels, ctx.threads);
+      const runner = await runnerFor(ctx.threads);
       let report: ClassificationEval | null = null;
       if (o.evalSets.length > 0) {
         const r = await evaluateSets(runner, ctx.params, o.evalSets, o.evalBatchSize, o.metrics, ctx.step);
