@@ -2,10 +2,10 @@
  * The compile driver: config + head + mode -> IR graph -> passes -> ONNX ModelProto + manifest.
  * Commands call this; it holds no CLI concerns.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { OptionError, UserError } from './util/errors.ts';
+import { makeDir } from './util/make-dir.ts';
 import { writeAtomic } from './util/atomic-write.ts';
 import { canonDim } from './ir/shape.ts';
 import { emitModel, encodeModel } from './backends/onnx/emit.ts';
@@ -68,6 +68,13 @@ const MODES: readonly CompileMode[] = ['infer', 'grad', 'train'];
 
 function checkOptions(opts: CompileOptions): AlbertConfig {
   if (!MODES.includes(opts.mode)) throw new UserError(`unknown mode "${opts.mode}" (expected infer, grad or train)`);
+  if (opts.numLabels !== undefined) {
+    // A head without a label count would silently ignore it.
+    const labels = headDefinition(opts.head).numLabels;
+    if (labels.kind === 'none' || (labels.kind === 'fixed' && labels.value !== opts.numLabels)) {
+      throw new OptionError(`the ${opts.head} head has no label count to set: {numLabels} applies to the classifier head only`);
+    }
+  }
   return typeof opts.config === 'string' ? loadAlbertConfig(opts.config) : opts.config;
 }
 
@@ -159,11 +166,7 @@ export function compileModel(opts: CompileOptions): CompiledModel {
 
 /** Writes model.onnx and manifest.json atomically (temp file, then rename). */
 export function writeCompiled(c: CompiledModel, outDir: string): { modelPath: string; manifestPath: string } {
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create output directory ${outDir}: ${(e as Error).message}`);
-  }
+  makeDir(outDir, 'output directory');
   const modelPath = join(outDir, 'model.onnx');
   const manifestPath = join(outDir, 'manifest.json');
   writeAtomic(modelPath, c.model);

@@ -3,19 +3,27 @@
  * test and timing behind `albert run`.
  */
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { OptionError, UserError } from './util/errors.ts';
-import type { Manifest } from './compile.ts';
-import { createSession, type SessionOptions } from './backends/onnx/session.ts';
+import { buildModelGraph, type Manifest } from './compile.ts';
+import { checkThreads, createSession, type SessionOptions } from './backends/onnx/session.ts';
+import { analyzeGraph } from './inspect/analyze.ts';
 import { syntheticFeeds } from './backends/onnx/synthetic-feeds.ts';
 
 export interface RunOptions extends SessionOptions {
   batchSize: number;
-  seqLength: number;
+  /** Default: min(128, the model's max_seq_length). */
+  seqLength?: number;
   runs: number;
   seed?: number;
+  /** Run even when the memory estimate exceeds this machine's memory. */
+  noMemoryCheck?: boolean;
 }
+
+/** `albert run`'s sequence length when none is given: 128, or less for a model that takes less. */
+export const DEFAULT_RUN_SEQ_LENGTH = 128;
 
 export interface OutputSummary {
   name: string;
@@ -45,19 +53,60 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new UserError(`${path}: cannot read the manifest (compile the model into ${dir} first)`);
   }
+  const notManifest = `not a manifest written by \`albert compile\` (compile the model into ${dir} again)`;
+  if (text.trim() === '') throw new UserError(`${path}: the file is empty: ${notManifest}`);
+  let json: unknown;
   try {
-    const m = JSON.parse(text) as Manifest;
-    if (m.format !== 'albert-compiler/manifest@1') throw new UserError(`${path}: field "format" is ${JSON.stringify(m.format)}, expected "albert-compiler/manifest@1"`);
-    return m;
+    json = JSON.parse(text);
   } catch (e) {
-    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${path}: holds ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}, not an object: ${notManifest}`);
+  const m = json as Manifest;
+  if (m.format === undefined) throw new UserError(`${path}: no "format" field: ${notManifest}`);
+  if (m.format !== 'albert-compiler/manifest@1') throw new UserError(`${path}: field "format" is ${JSON.stringify(m.format)}, expected "albert-compiler/manifest@1"`);
+  return m;
+}
+
+/**
+ * Bytes a run of the model at this batch size and sequence length needs, as `albert inspect`
+ * counts them: the peak of activations alive at once (the IR graph rebuilt from the manifest;
+ * a training step is counted as its gradient graph) plus the parameters.
+ */
+export function estimateRunBytes(manifest: Manifest, batchSize: number, seqLength: number): { activationBytes: number; parameterBytes: number } {
+  const dims = (name: string): (number | string)[] | undefined => manifest.inputs.find((i) => i.name === name)?.shape;
+  const ids = dims('input_ids');
+  const positions = dims('masked_lm_positions');
+  const graph = buildModelGraph({
+    config: manifest.config,
+    head: manifest.head,
+    mode: manifest.mode === 'infer' ? 'infer' : 'grad',
+    maxSeqLength: manifest.maxSeqLength,
+    ...(ids && ids.length === 3 && typeof ids[1] === 'number' ? { numChoices: ids[1] } : {}),
+    ...(positions && typeof positions[1] === 'number' ? { maxPredictions: positions[1] } : {}),
+  });
+  const report = analyzeGraph(graph, { batchSize, seqLength });
+  return { activationBytes: report.memory?.peakLiveBytes ?? 0, parameterBytes: report.parameters.count * 4 };
+}
+
+function checkMemory(manifest: Manifest, batchSize: number, seqLength: number): void {
+  const { activationBytes, parameterBytes } = estimateRunBytes(manifest, batchSize, seqLength);
+  const need = activationBytes + parameterBytes;
+  const have = totalmem();
+  if (need > have) {
+    const gb = (x: number): string => `${(x / 2 ** 30).toFixed(1)} GiB`;
+    throw new OptionError(
+      `{batchSize} ${batchSize} x {seqLength} ${seqLength} needs about ${gb(need)} (${gb(activationBytes)} of activations at their peak, as \`albert inspect\` estimates, and ${gb(parameterBytes)} of parameters), more than this machine's ${gb(have)} of memory: make them smaller, or pass {noMemoryCheck} to try anyway`,
+    );
   }
 }
 
 export async function runCompiled(dir: string, opts: RunOptions): Promise<RunReport> {
+  checkThreads(opts.threads);
   const manifest = readManifest(dir);
-  if (opts.seqLength > manifest.maxSeqLength) throw new OptionError(`{seqLength} ${opts.seqLength} exceeds the model's max_seq_length ${manifest.maxSeqLength} (manifest.json)`);
+  const seqLength = opts.seqLength ?? Math.min(DEFAULT_RUN_SEQ_LENGTH, manifest.maxSeqLength);
+  if (seqLength > manifest.maxSeqLength) throw new OptionError(`{seqLength} ${seqLength} exceeds the model's max_seq_length ${manifest.maxSeqLength} (manifest.json)`);
+  if (!opts.noMemoryCheck) checkMemory(manifest, opts.batchSize, seqLength);
   const modelPath = join(dir, 'model.onnx');
   const t0 = performance.now();
   let session: ort.InferenceSession;
@@ -67,7 +116,7 @@ export async function runCompiled(dir: string, opts: RunOptions): Promise<RunRep
     throw new UserError(`${modelPath}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
   }
   const sessionSeconds = (performance.now() - t0) / 1000;
-  const feeds = syntheticFeeds(manifest, { batchSize: opts.batchSize, seqLength: opts.seqLength, seed: opts.seed });
+  const feeds = syntheticFeeds(manifest, { batchSize: opts.batchSize, seqLength, seed: opts.seed });
   const runSeconds: number[] = [];
   let result: ort.InferenceSession.OnnxValueMapType = {};
   for (let i = 0; i < opts.runs; i++) {
@@ -76,7 +125,7 @@ export async function runCompiled(dir: string, opts: RunOptions): Promise<RunRep
     runSeconds.push((performance.now() - t) / 1000);
   }
   const outputs = Object.entries(result).map(([name, t]) => summarise(name, t as ort.Tensor));
-  return { model: modelPath, batchSize: opts.batchSize, seqLength: opts.seqLength, sessionSeconds, runSeconds, outputs };
+  return { model: modelPath, batchSize: opts.batchSize, seqLength, sessionSeconds, runSeconds, outputs };
 }
 
 function summarise(name: string, t: ort.Tensor): OutputSummary {

@@ -1,5 +1,11 @@
-import { Command, Errors } from '@oclif/core';
+import { Command, Errors, Flags } from '@oclif/core';
+import type { Input, ParserOutput } from '@oclif/core/interfaces';
 import { kebabFlag, OptionError, UserError } from '../util/errors.ts';
+
+/** The flag of every command that loads weights (the library's allowNonFinite option). */
+export const allowNonFiniteFlag = Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' });
+/** Library options whose flag is the same, and not their kebab-case name, in every command. */
+const COMMON_OPTION_FLAGS: Record<string, string> = { allowNonFinite: '--allow-nonfinite-weights' };
 
 /** Parse-error lines that only point at --help; the one-line message leaves them out. */
 const HELP_HINT = /^See more help with/;
@@ -7,6 +13,21 @@ const HELP_HINT = /^See more help with/;
 const LIST_HEAD = /^The following errors? occurred:?$/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Exit codes: a usage error (the command line itself: flags, arguments), anything else the user got wrong. */
+export const EXIT_USAGE = 2;
+export const EXIT_ERROR = 1;
+
+/**
+ * Something wrong with the command line itself, found while parsing it: unknown or missing flags,
+ * bad flag values (oclif's own checks and our custom flags' parse functions), unexpected arguments.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** A (possibly multi-line, possibly coloured) oclif message folded into one plain line. */
 export function oneLine(message: string): string {
@@ -33,24 +54,38 @@ export abstract class AlbertCommand extends Command {
 
   /** The flag behind a library option in this command: its optionFlags entry, else its kebab-case name. */
   static flagOf(option: string): string {
-    return Object.hasOwn(this.optionFlags, option) ? this.optionFlags[option] : kebabFlag(option);
+    return Object.hasOwn(this.optionFlags, option) ? this.optionFlags[option] : Object.hasOwn(COMMON_OPTION_FLAGS, option) ? COMMON_OPTION_FLAGS[option] : kebabFlag(option);
+  }
+
+  /** Parses the command line; whatever is wrong with it becomes a UsageError (exit 2). */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (e) {
+      if (e instanceof Errors.ExitError || !(e instanceof Error)) throw e;
+      throw new UsageError(e.message);
+    }
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
+    if (err instanceof UsageError) {
+      // The command line itself: exit 2, whatever code oclif or a flag's parser gave it.
+      process.stderr.write(`Error: ${oneLine(err.message)}\n`);
+      throw new Errors.ExitError(EXIT_USAGE);
+    }
     if (err instanceof OptionError) {
       const command = this.constructor as typeof AlbertCommand;
       process.stderr.write(`Error: ${oneLine(OptionError.render(err.template, (o) => command.flagOf(o)))}\n`);
-      throw new Errors.ExitError(1);
+      throw new Errors.ExitError(EXIT_ERROR);
     }
-    if (err instanceof UserError) {
+    if (err instanceof UserError || err instanceof Errors.CLIError) {
+      // A user error, or this.error(): exit 1.
       process.stderr.write(`Error: ${oneLine(err.message)}\n`);
-      throw new Errors.ExitError(1);
-    }
-    if (err instanceof Errors.CLIError) {
-      // Flag-parse errors and this.error(): their exit code, at least 1.
-      process.stderr.write(`Error: ${oneLine(err.message)}\n`);
-      throw new Errors.ExitError(err.oclif?.exit || 1);
+      throw new Errors.ExitError(EXIT_ERROR);
     }
     return super.catch(err);
   }

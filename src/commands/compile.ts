@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
+import { makeDir as makeDirectory } from '../util/make-dir.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
 
@@ -67,6 +67,10 @@ export default class Compile extends AlbertCommand {
     }
     const { compileModel, writeCompiled } = await import('../compile.ts');
     const { writeAtomic } = await import('../util/atomic-write.ts');
+    const { tryAcquireDirLock } = await import('../util/dir-lock.ts');
+    // One writer per --out (src/util/dir-lock.ts): taken when the first file is about to be
+    // written, released at the end (and on any exit).
+    let lock: { release(): void } | null = null;
     const dumps: string[] = [];
     const seen = new Map<string, number>();
     const dump = (pass: string, text: string): void => {
@@ -74,7 +78,10 @@ export default class Compile extends AlbertCommand {
       seen.set(pass, k);
       const safe = pass.replace(/[^A-Za-z0-9_.-]+/g, '_');
       const file = join(flags.out, `dump-${safe}${k > 1 ? `-${k}` : ''}.txt`);
-      if (dumps.length === 0) makeDir(flags.out);
+      if (dumps.length === 0) {
+        makeDir(flags.out);
+        lock ??= tryAcquireDirLock(flags.out, 'compile');
+      }
       writeAtomic(file, `${text}\n`);
       dumps.push(file);
     };
@@ -105,7 +112,9 @@ export default class Compile extends AlbertCommand {
             }
           : undefined,
     });
+    lock ??= tryAcquireDirLock(flags.out, 'compile');
     const { modelPath, manifestPath } = writeCompiled(compiled, flags.out);
+    lock?.release();
     const s = compiled.stats;
     const top = Object.entries(s.ops)
       .sort((a, b) => b[1] - a[1])
@@ -135,9 +144,5 @@ export default class Compile extends AlbertCommand {
 }
 
 function makeDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
-  }
+  makeDirectory(dir, 'output directory');
 }

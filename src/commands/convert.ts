@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { Flags } from '@oclif/core';
 import { HEAD_NAMES } from '../model/params.ts';
-import { AlbertCommand } from './base.ts';
+import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
 
 export default class Convert extends AlbertCommand {
   static override summary = 'Convert a checkpoint (TF, safetensors, directory or .tar.gz) to a HuggingFace model directory.';
@@ -20,6 +20,7 @@ export default class Convert extends AlbertCommand {
     'num-labels': Flags.integer({ min: 1, description: 'number of classes of a classifier head (default: from the checkpoint)' }),
     'spm-model-file': Flags.string({ description: 'SentencePiece model to copy in as spiece.model (default: spiece.model or 30k-clean.model next to the checkpoint)' }),
     seed: Flags.integer({ description: 'seed for parameters the checkpoint lacks (default 12345)' }),
+    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print a JSON summary on stdout' }),
   };
 
@@ -35,6 +36,7 @@ export default class Convert extends AlbertCommand {
       numLabels: flags['num-labels'],
       spmModelFile: flags['spm-model-file'],
       seed: flags.seed,
+      allowNonFinite: flags['allow-nonfinite-weights'],
       log: (line) => this.note(line),
     });
     for (const line of formatLoadReport(r.report)) this.note(line);

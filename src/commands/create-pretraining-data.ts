@@ -69,6 +69,12 @@ export default class CreatePretrainingData extends AlbertCommand {
     for (const [name, id] of [['[CLS]', tokenizer.clsId], ['[SEP]', tokenizer.sepId], ['[MASK]', tokenizer.maskId]] as const) {
       if (id < 0) throw new UserError(`${source}: the vocabulary has no ${name} piece, which pretraining data needs`);
     }
+    // It writes single files, not a directory: each output file is locked on its own
+    // (<dir>/.<name>.albert.lock), so shards of one corpus can still be made in parallel into one
+    // directory, as with the original, while two runs writing the same file are refused.
+    const { tryAcquireDirLock } = await import('../util/dir-lock.ts');
+    const { basename, dirname } = await import('node:path');
+    const locks = outputFiles.map((f) => tryAcquireDirLock(dirname(f), 'create-pretraining-data', { lockName: `.${basename(f)}.albert.lock`, create: false, what: 'output file', subject: f }));
     const bars = process.stderr.isTTY ? (await import('cli-progress')).default : null;
     const progress = progressReporter((line) => this.note(line), bars);
     let result;
@@ -94,6 +100,7 @@ export default class CreatePretrainingData extends AlbertCommand {
       });
     } finally {
       progress.stop();
+      for (const l of locks) l?.release();
     }
     const r = result;
     this.note(

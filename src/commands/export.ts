@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { Flags } from '@oclif/core';
-import { AlbertCommand } from './base.ts';
+import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
 
 /** Kept in step with EXPORT_HEADS (src/export/export-graph.ts); listed here so --help stays fast. */
 const HEADS = ['encoder', 'mlm', 'classifier', 'squad', 'squad2', 'multiple-choice'];
@@ -30,6 +30,7 @@ export default class Export extends AlbertCommand {
     'do-lower-case': Flags.boolean({ default: true, allowNo: true, description: 'the tokenizer lower-cases text (--no-do-lower-case for cased models)' }),
     'keep-accents': Flags.boolean({ default: false, description: 'the tokenizer keeps accents (no NFKD + accent stripping)' }),
     seed: Flags.integer({ description: 'seed for parameters the checkpoint lacks (default 12345)' }),
+    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print a JSON summary on stdout' }),
   };
 
@@ -49,6 +50,7 @@ export default class Export extends AlbertCommand {
       doLowerCase: flags['do-lower-case'],
       keepAccents: flags['keep-accents'],
       seed: flags.seed,
+      allowNonFinite: flags['allow-nonfinite-weights'],
       log: (line) => this.note(line),
     });
     const files = writeExport(r, flags.out);

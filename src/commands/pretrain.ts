@@ -26,6 +26,7 @@ export default class Pretrain extends AlbertCommand {
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
     'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),
     'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint, .safetensors, HF directory or .tar.gz' }),
+    'allow-nonfinite-weights': Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' }),
     'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, large, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
     'do-train': Flags.boolean({ default: false, description: 'train' }),
     'do-eval': Flags.boolean({ default: false, description: 'evaluate on --eval-file at every checkpoint (or, without --do-train, the given model once)' }),
@@ -58,7 +59,7 @@ export default class Pretrain extends AlbertCommand {
     const { expandFilePatterns } = await import('../tasks/pretraining/data/documents.ts');
     const { pretrain } = await import('../tasks/pretraining/pretrain.ts');
     const { createProgress } = await import('../train/progress.ts');
-    const { latestCheckpoint } = await import('../train/checkpoint.ts');
+    const { resumePoint } = await import('../train/loop.ts');
     if (!flags['do-train'] && !flags['do-eval']) throw new UserError('at least one of --do-train or --do-eval must be given');
     const inputFiles = flags['input-file'] ? expandFilePatterns(flags['input-file'], '--input-file') : undefined;
     if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
@@ -70,7 +71,7 @@ export default class Pretrain extends AlbertCommand {
       metricsFile: flags['metrics-file'],
       // A resumed run drops the lines the killed one logged after its last checkpoint; asked at
       // the first line, after pretrain() has checked its inputs and cleaned the output directory.
-      metricsStartStep: () => latestCheckpoint(flags['output-dir'])?.step ?? 0,
+      metricsStartStep: () => resumePoint(flags['output-dir'])?.latest.step ?? 0,
       logEverySteps: flags['log-every-steps'],
     });
     await pretrain({
@@ -78,6 +79,7 @@ export default class Pretrain extends AlbertCommand {
       evalFiles,
       outputDir: flags['output-dir'],
       initCheckpoint: flags['init-checkpoint'],
+      allowNonFinite: flags['allow-nonfinite-weights'],
       config: flags['albert-config-file'],
       doTrain: flags['do-train'],
       doEval: flags['do-eval'],

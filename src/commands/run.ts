@@ -10,9 +10,10 @@ export default class Run extends AlbertCommand {
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'directory written by `albert compile` (model.onnx + manifest.json)' }),
     'batch-size': Flags.integer({ min: 1, default: 8, description: 'batch size' }),
-    'seq-length': Flags.integer({ min: 2, default: 128, description: 'sequence length' }),
+    'seq-length': Flags.integer({ min: 2, description: "sequence length (default: 128, or the model's max_seq_length if smaller)" }),
     runs: Flags.integer({ min: 1, default: 1, description: 'number of runs (the first includes onnxruntime warm-up)' }),
     threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
+    'no-memory-check': Flags.boolean({ default: false, description: 'run even when the memory the batch needs (as `albert inspect` estimates it) exceeds this machine\'s memory' }),
     seed: Flags.integer({ default: 1, description: 'seed for the synthetic batch and weights' }),
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
@@ -26,6 +27,7 @@ export default class Run extends AlbertCommand {
       runs: flags.runs,
       threads: flags.threads,
       seed: flags.seed,
+      noMemoryCheck: flags['no-memory-check'],
     });
     if (flags.json) {
       await this.writeStdout(`${JSON.stringify(report, null, 2)}\n`);

@@ -11,6 +11,10 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
+import { once } from 'node:events';
+import { removeTemp } from '../util/atomic-write.ts';
+import { UserError } from '../util/errors.ts';
+import { fsReason } from '../util/fs-reason.ts';
 
 const NAMES = [
   'alice', 'bruno', 'carla', 'dmitri', 'elena', 'farid', 'greta', 'hiro', 'ines', 'jonas', 'kira', 'luca', 'maya', 'nils',
@@ -100,16 +104,32 @@ export function* syntheticCorpusLines(opts: CorpusOptions): Generator<string> {
   }
 }
 
-/** Writes the corpus to `path` (temp file, then rename); returns the number of lines. */
+/**
+ * Writes the corpus to `path` (temp file, then rename); returns the number of lines. A failed
+ * write (a full disk) removes the temporary file and is a one-line UserError.
+ */
 export async function writeSyntheticCorpus(path: string, opts: CorpusOptions): Promise<number> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
+  let failure: Error | null = null;
+  out.on('error', (e) => {
+    failure ??= e;
+  });
+  const failed = new Promise<void>((resolve) => out.once('error', () => resolve()));
   let lines = 0;
-  for (const line of syntheticCorpusLines(opts)) {
-    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
-    lines++;
+  try {
+    for (const line of syntheticCorpusLines(opts)) {
+      if (failure) throw failure;
+      if (!out.write(`${line}\n`)) await Promise.race([once(out, 'drain'), failed]);
+      lines++;
+    }
+    await Promise.race([new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve()))), failed]);
+    if (failure) throw failure;
+    await rename(tmp, path);
+  } catch (e) {
+    out.destroy();
+    removeTemp(tmp);
+    throw new UserError(`cannot write ${path}: ${fsReason(e)}`);
   }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  await rename(tmp, path);
   return lines;
 }

@@ -13,7 +13,7 @@
  * rather than a wrong batch. Writers stream to a temporary name and rename when closed, so a
  * reader never sees half a file.
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream';
@@ -22,6 +22,8 @@ import { createGunzip, createGzip, gunzipSync, type Gzip } from 'node:zlib';
 import type { WriteStream } from 'node:fs';
 import { UserError } from '../ir/errors.ts';
 import { crc32c, hex32, maskCrc32c } from '../util/crc32c.ts';
+import { removeTemp } from '../util/atomic-write.ts';
+import { fsReason } from '../util/fs-reason.ts';
 
 export type TFRecordCompression = 'auto' | 'none' | 'gzip';
 
@@ -83,24 +85,7 @@ function writeFrame(out: Buffer, at: number, data: Uint8Array): void {
 }
 
 /** A one-line reason for a failed file operation, without the path Node repeats in its message. */
-export function fsReason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a parent is not a directory';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    default:
-      return (err.message ?? String(e)).replace(/, (open|read|write|rename|close|stat) '.*'$/, '');
-  }
-}
+export { fsReason };
 
 /**
  * Splits a byte stream into records. Bytes arrive in chunks (push); next() hands out whole
@@ -503,9 +488,21 @@ export class TFRecordWriter {
     return new TFRecordWriter(path, opts);
   }
 
-  /** Appends one record. Await it: it waits when the compressor is behind. */
+  /**
+   * Appends one record. Await it: it waits when the compressor is behind. A failed write (a full
+   * disk) removes the temporary file: the writer is then closed.
+   */
   async write(data: Uint8Array): Promise<void> {
     if (this.closed) throw new Error(`TFRecordWriter for ${this.path} is closed`);
+    try {
+      await this.append(data);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  private async append(data: Uint8Array): Promise<void> {
     const n = frameBytes(data);
     if (this.staged + n > this.stage.length) {
       await this.flush();
@@ -591,6 +588,6 @@ export class TFRecordWriter {
       this.fd = null;
     }
     this.gzip?.destroy();
-    rmSync(this.tmp, { force: true });
+    removeTemp(this.tmp);
   }
 }

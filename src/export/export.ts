@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tryAcquireDirLock } from '../util/dir-lock.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import { canonDim } from '../ir/shape.ts';
 import { DEFAULT_OPSET, emitModel, encodeModel } from '../backends/onnx/emit.ts';
@@ -52,6 +53,8 @@ export interface ExportOptions {
   keepAccents?: boolean;
   /** Seed for parameters the checkpoint lacks (default 12345). */
   seed?: number;
+  /** Load weights holding NaN or Inf instead of refusing them (for debugging; loadCheckpoint's allowNonFinite). */
+  allowNonFinite?: boolean;
   log?: (line: string) => void;
 }
 
@@ -136,7 +139,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     const numChoices = head === 'multiple-choice' ? (opts.numChoices ?? 4) : undefined;
 
     const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum });
-    const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log });
+    const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log, allowNonFinite: opts.allowNonFinite });
     // A fine-tuned classifier's label names travel from its config.json into the export's.
     let labels = opts.labels;
     if (labels === undefined && head === 'classifier' && guessed.head === 'classifier') {
@@ -213,5 +216,11 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
 
 /** Writes an export's files to `outDir` (all-or-nothing); returns their paths. */
 export function writeExport(result: ExportResult, outDir: string): string[] {
-  return writeExportFiles(outDir, result.files);
+  // One writer per output directory (src/util/dir-lock.ts); taken once the model is built.
+  const lock = tryAcquireDirLock(outDir, 'export');
+  try {
+    return writeExportFiles(outDir, result.files);
+  } finally {
+    lock?.release();
+  }
 }

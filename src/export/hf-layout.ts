@@ -12,9 +12,12 @@
  * what the directory held before.
  */
 import { classifierLabelFields, type ClassifierLabels } from '../model/weights/save-hf.ts';
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OptionError, UserError } from '../util/errors.ts';
+import { removeTemp } from '../util/atomic-write.ts';
+import { fsReason } from '../util/fs-reason.ts';
+import { makeDir } from '../util/make-dir.ts';
 import { toHfJson, type AlbertConfig } from '../model/config.ts';
 import { headDefinition } from '../model/heads/registry.ts';
 import type { ExportHead } from './export-graph.ts';
@@ -76,36 +79,43 @@ export function hfConfigJson(
   return out;
 }
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false; // makeDir says what is wrong with it
+  }
+}
+
 /**
  * Writes the files under `dir` (sub-directories created), all-or-nothing, and removes the
  * layout's files it does not write. Returns the paths written.
  */
 export function writeExportFiles(dir: string, files: readonly ExportFile[]): string[] {
-  try {
-    if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new OptionError(`{outDir} ${dir} is a file, not a directory`);
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
-  }
+  if (isFile(dir)) throw new OptionError(`{outDir} ${dir} is a file, not a directory`);
+  makeDir(dir, 'output directory');
   const suffix = `.partial-${process.pid}`;
   const staged: [tmp: string, final: string][] = [];
+  let writing = dir;
   try {
     for (const f of files) {
       const final = join(dir, f.path);
-      mkdirSync(dirname(final), { recursive: true });
+      writing = final;
+      makeDir(dirname(final));
       const tmp = `${final}${suffix}`;
       staged.push([tmp, final]);
       writeFileSync(tmp, f.data);
     }
+    writing = dir;
     for (const [tmp, final] of staged) renameSync(tmp, final);
     // A file of the layout this export does not write (tokenizer files of an earlier export
     // with a tokenizer) would describe another model: it goes.
     const written = new Set(files.map((f) => f.path));
     for (const f of LAYOUT_FILES) if (!written.has(f)) rmSync(join(dir, f), { force: true });
   } catch (e) {
-    for (const [tmp] of staged) rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${dir}: ${(e as Error).message}`);
+    for (const [tmp] of staged) removeTemp(tmp);
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot write ${writing}: ${fsReason(e)}`);
   }
   return staged.map(([, final]) => final);
 }

@@ -41,6 +41,9 @@ const graphMetrics = new WeakMap<Graph, { build: () => Record<string, Value>; de
 export function buildAlbertGraph(cfg: AlbertConfig, opts: AlbertGraphOptions): Graph {
   const def = headDefinition(opts.head);
   const maxSeq = opts.maxSeqLength ?? cfg.maxPositionEmbeddings;
+  if (opts.maxSeqLength === undefined && !(maxSeq >= 2)) {
+    throw new UserError(`the config's max_position_embeddings is ${maxSeq}: a sequence needs at least 2 positions ([CLS] and [SEP])`);
+  }
   if (!Number.isInteger(maxSeq) || maxSeq < 2) throw new OptionError(`{maxSeqLength} must be an integer >= 2 (got ${maxSeq})`);
   if (maxSeq > cfg.maxPositionEmbeddings) {
     throw new OptionError(`{maxSeqLength} ${maxSeq} exceeds the config's max_position_embeddings ${cfg.maxPositionEmbeddings}`);

@@ -61,6 +61,27 @@ const INT_FIELDS = [
   'vocabSize', 'embeddingSize', 'hiddenSize', 'numHiddenLayers', 'numHiddenGroups',
   'numAttentionHeads', 'intermediateSize', 'innerGroupNum', 'maxPositionEmbeddings', 'typeVocabSize',
 ] as const;
+/**
+ * The largest value each integer field may take. The released models are far below these
+ * (xxlarge: hidden 4096, intermediate 16384, 64 heads, 12 layers, vocabulary 30000, 512
+ * positions); the bounds leave ample headroom while refusing sizes that no machine, no ONNX file
+ * (2 GB protobuf limit) and no int32 index can hold, before anything is allocated. The total
+ * parameter size is checked again when a model file is written (emitModel).
+ */
+const MAX_INT: Record<(typeof INT_FIELDS)[number], number> = {
+  vocabSize: 1_000_000,
+  embeddingSize: 65_536,
+  hiddenSize: 65_536,
+  numHiddenLayers: 1_024,
+  numHiddenGroups: 1_024,
+  numAttentionHeads: 1_024,
+  intermediateSize: 262_144,
+  innerGroupNum: 64,
+  maxPositionEmbeddings: 65_536,
+  typeVocabSize: 1_024,
+};
+/** Fields with a lower bound above 1: a sequence holds at least [CLS] and [SEP]. */
+const MIN_INT: Partial<Record<(typeof INT_FIELDS)[number], number>> = { maxPositionEmbeddings: 2 };
 const PROB_FIELDS = ['hiddenDropoutProb', 'attentionProbsDropoutProb', 'classifierDropoutProb'] as const;
 const POSITIVE_FIELDS = ['initializerRange', 'layerNormEps'] as const;
 const ACTS: readonly HiddenAct[] = ['gelu', 'gelu_new', 'gelu_exact', 'relu', 'tanh'];
@@ -83,7 +104,13 @@ const DEFAULTS: Partial<Record<keyof AlbertConfig, number | string>> = {
 const HF_DEFAULTS: Partial<Record<keyof AlbertConfig, number | string>> = { ...DEFAULTS, embeddingSize: 128 };
 
 function show(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // JSON.stringify says null
   return v === undefined ? 'nothing' : JSON.stringify(v);
+}
+
+/** A number too large for a double (JSON.parse reads 1e400 as Infinity) or NaN from an override. */
+function nonFinite(v: unknown): boolean {
+  return typeof v === 'number' && !Number.isFinite(v);
 }
 
 function normaliseAct(name: unknown, hf: boolean): unknown {
@@ -103,11 +130,16 @@ function checkConfig(raw: Record<keyof AlbertConfig, unknown>, source: string): 
   const fail = (msg: string): never => {
     throw new UserError(`${source}: ${msg}`);
   };
+  for (const f of [...INT_FIELDS, ...PROB_FIELDS, ...POSITIVE_FIELDS]) {
+    if (nonFinite(raw[f])) fail(`${JSON_KEY[f]} is not a finite number (got ${show(raw[f])}: too large for a number, or not one)`);
+  }
   for (const f of INT_FIELDS) {
     const v = raw[f];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      fail(`${JSON_KEY[f]} must be a positive integer (got ${show(v)})`);
+      return fail(`${JSON_KEY[f]} must be a positive integer (got ${show(v)})`);
     }
+    const min = MIN_INT[f] ?? 1;
+    if (v < min || v > MAX_INT[f]) fail(`${JSON_KEY[f]} must be an integer in ${min}..${MAX_INT[f]} (got ${v})`);
   }
   for (const f of PROB_FIELDS) {
     const v = raw[f];

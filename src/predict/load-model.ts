@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { OptionError, UserError } from '../util/errors.ts';
-import { createSession } from '../backends/onnx/session.ts';
+import { checkThreads, createSession } from '../backends/onnx/session.ts';
 import { exportModel, spmModelNextTo, type ExportResult } from '../export/export.ts';
 import type { ExportHead } from '../export/export-graph.ts';
 import { CONFIG_FILE, MODEL_FILE, SPM_FILE, TOKENIZER_CONFIG_FILE } from '../export/hf-layout.ts';
@@ -27,6 +27,8 @@ export interface PredictModelOptions {
   /** Default: tokenizer_config.json's keep_accents in an export, else false. */
   keepAccents?: boolean;
   threads?: number;
+  /** Checkpoints only: load weights holding NaN or Inf instead of refusing them (for debugging). */
+  allowNonFinite?: boolean;
   log?: (line: string) => void;
 }
 
@@ -105,6 +107,7 @@ export async function openSession(model: Uint8Array | string, source: string, th
  * the kind its task needs.
  */
 export async function loadPredictModel(opts: PredictModelOptions, head: ExportHead | undefined): Promise<PredictModel> {
+  checkThreads(opts.threads);
   const dir = opts.model;
   if (isDir(dir) && existsSync(join(dir, MODEL_FILE))) return loadExportDir(dir, opts);
   if (isDir(dir) && !holdsCheckpoint(dir)) {
@@ -130,14 +133,26 @@ async function loadExportDir(dir: string, opts: PredictModelOptions): Promise<Pr
   return { source: dir, kind: 'export', tokenizer, session, maxLength, modelPath, configJson: { path: configPath, json } };
 }
 
+/** Whether a path that is not a directory names a checkpoint in one of the forms loadCheckpoint reads. */
+function namesCheckpointFile(spec: string): boolean {
+  if (existsSync(`${spec}.index`)) return true;
+  if (!existsSync(spec)) return false;
+  const tfFile = /\.(index|meta|data-\d+-of-\d+)$/;
+  return (tfFile.test(spec) && existsSync(`${spec.replace(tfFile, '')}.index`)) || /\.(safetensors|safetensors\.index\.json|tar\.gz|tgz)$/i.test(spec);
+}
+
 async function loadCheckpointInMemory(spec: string, opts: PredictModelOptions, head: ExportHead | undefined): Promise<PredictModel> {
+  if (!isDir(spec) && !namesCheckpointFile(spec)) {
+    const kinds = 'an `albert export` directory or a checkpoint (a TF checkpoint prefix, a .safetensors file, a checkpoint directory or a .tar.gz)';
+    throw new UserError(existsSync(spec) ? `${spec}: not a model: expected ${kinds}` : `${spec} not found: expected ${kinds}`);
+  }
   // A released archive holds its SentencePiece model inside: the export finds it there.
   const archive = /\.(tar\.gz|tgz)$/i.test(spec);
   const noSpm = (): OptionError => new OptionError(`${spec}: no SentencePiece model next to the checkpoint (spiece.model, 30k-clean.model or a single *.model): pass {spmModelFile}`);
   if (opts.spmModelFile === undefined && !archive && spmModelNextTo(isDir(spec) ? spec : dirname(spec)) === undefined) throw noSpm();
   // (Said only of something that exists: a path that does not fails in exportModel, in one line.)
   if (existsSync(spec) || existsSync(`${spec}.index`)) opts.log?.(`no ${MODEL_FILE} in ${spec}: exporting the checkpoint${head ? `'s ${head} head` : ''} in memory`);
-  const result = await exportModel({ initCheckpoint: spec, head, config: opts.config, spmModelFile: opts.spmModelFile, log: opts.log });
+  const result = await exportModel({ initCheckpoint: spec, head, config: opts.config, spmModelFile: opts.spmModelFile, allowNonFinite: opts.allowNonFinite, log: opts.log });
   const spm = result.files.find((f) => f.path === SPM_FILE);
   if (!spm || typeof spm.data === 'string') throw noSpm();
   const tokenizer = new AlbertTokenizer(SentencePieceProcessor.fromBytes(spm.data, result.spmModelFile), {

@@ -20,11 +20,12 @@ import { UserError } from '../ir/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { ParamSpec } from '../model/params.ts';
 import { loadCheckpoint } from '../model/weights/load.ts';
-import { readSafetensors, writeSafetensors } from '../model/weights/safetensors.ts';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../model/weights/safetensors.ts';
 import { saveHfModel, type SaveHfOptions } from '../model/weights/save-hf.ts';
 import type { WeightTensor } from '../model/weights/types.ts';
 import type { EvalReport } from './task.ts';
 import { killPoint } from './kill-points.ts';
+import { makeDir } from '../util/make-dir.ts';
 
 export const STATE_FILE = 'training_state.json';
 export const SLOTS_FILE = 'optimizer.safetensors';
@@ -140,7 +141,7 @@ export function writeCheckpoint(outputDir: string, c: CheckpointContents): strin
   const tmp = join(outputDir, `.${name}.tmp-${process.pid}`);
   try {
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
+    makeDir(tmp);
     saveHfModel(tmp, c.config, c.specs, c.values, { ...c.save, extraMetadata: { global_step: String(step) } });
     killPoint('mid-checkpoint', step);
     const slotTensors = [...c.slots].map(([n, data]): [string, WeightTensor] => {
@@ -276,13 +277,41 @@ export function readTrainingState(path: string): TrainingState {
   } as TrainingState;
 }
 
+/** Checks that a checkpoint's safetensors file is there and whole (its header and size; no tensor is read). */
+function checkWeightsFile(dir: string, file: string, what: string): void {
+  const path = join(dir, file);
+  if (!existsSync(path)) throw new UserError(`${path}: the checkpoint's ${what} file is missing`);
+  try {
+    readSafetensorsHeader(path);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    // The reader names the file; say what it is in the checkpoint.
+    const m = e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
+    throw new UserError(`${path}: the checkpoint's ${what} file is corrupt (${m})`);
+  }
+}
+
+/**
+ * Checks that a checkpoint directory can be resumed from without reading its tensors: the
+ * training state parses, model.safetensors and (unless `optimizer` is false)
+ * optimizer.safetensors are there, with whole headers and sizes. Returns the training state;
+ * a one-line UserError naming the file and the problem otherwise.
+ */
+export function verifyCheckpoint(dir: string, opts: { optimizer?: boolean } = {}): TrainingState {
+  const state = readTrainingState(join(dir, STATE_FILE));
+  checkWeightsFile(dir, MODEL_FILE, 'model');
+  if (opts.optimizer !== false) checkWeightsFile(dir, SLOTS_FILE, 'optimizer');
+  return state;
+}
+
 /** Reads a checkpoint back: every parameter and every slot must be there with its shape. */
 export async function readCheckpoint(
   dir: string,
   specs: ParamSpec[],
   slotNames: string[],
 ): Promise<{ values: Map<string, Float32Array>; slots: Map<string, Float32Array>; state: TrainingState }> {
-  const state = readTrainingState(join(dir, STATE_FILE));
+  // Checked here, so a missing file gets a checkpoint's message (not the loader's about TF checkpoint prefixes).
+  const state = verifyCheckpoint(dir, { optimizer: slotNames.length > 0 });
   const { values, report } = await loadCheckpoint(join(dir, MODEL_FILE), specs);
   if (report.missing.length > 0) throw new UserError(`${join(dir, MODEL_FILE)}: parameter "${report.missing[0]}" is missing (${report.missing.length} in all)`);
   const slots = new Map<string, Float32Array>();

@@ -18,19 +18,21 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TrainSettings } from '../compile.ts';
 import { fsReason } from '../data/tfrecord.ts';
-import type { AlbertConfig } from '../model/config.ts';
+import { toHfJson, type AlbertConfig } from '../model/config.ts';
 import { InitRng, initialValues } from '../model/init.ts';
 import type { ParamSpec } from '../model/params.ts';
 import { saveHfModel } from '../model/weights/save-hf.ts';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../passes/optimizer.ts';
 import { writeAtomic } from '../util/atomic-write.ts';
+import { acquireDirLock, DirWriteError, type DirLock } from '../util/dir-lock.ts';
 import { OptionError, UserError } from '../util/errors.ts';
+import { makeDir } from '../util/make-dir.ts';
 import {
   BEST_DIR,
   bestStep,
@@ -38,9 +40,9 @@ import {
   latestCheckpoint,
   listCheckpoints,
   MODEL_FILE,
+  verifyCheckpoint,
   pruneCheckpoints,
   readCheckpoint,
-  readTrainingState,
   saveBest,
   STATE_FILE,
   writeCheckpoint,
@@ -53,9 +55,12 @@ import { killPoint } from './kill-points.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
 import type { EvalReport, Feeds, Task, TaskResults } from './task.ts';
 import { Trainer, type StepResult } from './trainer.ts';
+import { checkThreads } from '../backends/onnx/session.ts';
 
 export interface LoopOptions {
   outputDir: string;
+  /** The command named in the output directory's lock (default: the task's name). */
+  command?: string;
   config: AlbertConfig;
   /** The model's parameters (encoder and the task's head). */
   specs: ParamSpec[];
@@ -131,11 +136,23 @@ const LOOP_SETTINGS: Record<string, string> = {
   seed: 'seed',
 };
 
+/** The config file key of a config field (vocabSize -> vocab_size), from the file layout's own mapping. */
+function configKey(field: keyof AlbertConfig, cfg: AlbertConfig): string {
+  const probe = '\u0000probe';
+  const json = toHfJson(cfg);
+  const probed = toHfJson({ ...cfg, [field]: probe });
+  return Object.keys(probed).find((k) => probed[k] === probe && json[k] !== probe) ?? field;
+}
+
 function checkResumable(saved: RunSettings, now: RunSettings, options: Record<string, string>, where: string): void {
-  const cfgDiff = (Object.keys(now.config) as (keyof AlbertConfig)[]).find((k) => saved.config?.[k] !== now.config[k]);
-  if (cfgDiff) {
+  const savedConfig: Partial<AlbertConfig> = saved.config ?? {};
+  const changed = (Object.keys(now.config) as (keyof AlbertConfig)[]).find((k) => savedConfig[k] !== now.config[k]);
+  if (changed) {
+    // Named and shown as in the config file (vocab_size, not vocabSize), as users wrote it.
+    const key = configKey(changed, now.config);
+    const was = changed in savedConfig ? JSON.stringify(toHfJson({ ...now.config, ...savedConfig })[key]) : 'nothing';
     throw new UserError(
-      `${where}: the checkpoint's model config has ${cfgDiff} = ${JSON.stringify(saved.config?.[cfgDiff])}, the given config ${JSON.stringify(now.config[cfgDiff])} (resume with the same config, or use another output directory)`,
+      `${where}: the checkpoint's model config has ${key} = ${was}, the given config ${JSON.stringify(toHfJson(now.config)[key])} (resume with the same config, or use another output directory)`,
     );
   }
   for (const [key, option] of Object.entries(options)) {
@@ -159,7 +176,7 @@ function checkOptions(o: LoopOptions): void {
   checkInteger(o.saveCheckpointsSteps, 'saveCheckpointsSteps');
   checkInteger(o.keepCheckpointMax, 'keepCheckpointMax', 0);
   checkInteger(o.gradAccum ?? 1, 'gradAccum');
-  if (o.threads !== undefined) checkInteger(o.threads, 'threads');
+  checkThreads(o.threads);
   if (!Number.isSafeInteger(o.seed)) throw new OptionError(`{seed} must be an integer; got ${o.seed}`);
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(o.optimizer)) throw new OptionError(`{optimizer} ${o.optimizer}: expected one of ${OPTIMIZER_NAMES.join(', ')}`);
   if (!(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw new OptionError(`{learningRate} must be a positive number; got ${o.learningRate}`);
@@ -173,7 +190,7 @@ function checkOptions(o: LoopOptions): void {
 /** Makes the output directory and checks it takes files. */
 export function prepareOutputDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir, 'output directory');
     if (!statSync(dir).isDirectory()) throw new OptionError(`{outputDir} ${dir}: not a directory`);
     accessSync(dir, constants.W_OK);
   } catch (e) {
@@ -182,10 +199,42 @@ export function prepareOutputDir(dir: string): void {
   }
 }
 
-/** Where a run in `outputDir` continues from: its newest checkpoint and training state, if any. */
-export function resumePoint(outputDir: string): { latest: CheckpointInfo; state: TrainingState } | null {
-  const latest = latestCheckpoint(outputDir);
-  return latest ? { latest, state: readTrainingState(join(latest.dir, STATE_FILE)) } : null;
+/**
+ * Makes this process the one owner of the output directory (src/util/dir-lock.ts), creating it
+ * when missing; a directory it created is removed on release if nothing was written there.
+ * Re-entrant: the finetune flow locks before the loop, which locks again. Release when done.
+ */
+export function lockOutputDir(dir: string, command: string, note?: (line: string) => void): DirLock {
+  try {
+    return acquireDirLock(dir, command, { note });
+  } catch (e) {
+    if (e instanceof DirWriteError) throw new OptionError(`{outputDir} ${dir}: cannot write there (${e.reason})`);
+    throw e;
+  }
+}
+
+/**
+ * Where a run in `outputDir` continues from: its newest intact checkpoint and training state, if
+ * any. A newer checkpoint that cannot be read (training state, model or optimizer file missing or
+ * corrupt) is skipped with a one-line note saying why; when none is intact, a one-line error.
+ */
+export function resumePoint(outputDir: string, note?: (line: string) => void): { latest: CheckpointInfo; state: TrainingState } | null {
+  const all = listCheckpoints(outputDir);
+  const skipped: string[] = [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const c = all[i];
+    try {
+      return { latest: c, state: verifyCheckpoint(c.dir) };
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      skipped.push(`${basename(c.dir)}: ${e.message}`);
+      note?.(`skipping ${c.dir}, which cannot be read (${e.message})`);
+    }
+  }
+  if (all.length > 0) {
+    throw new UserError(`${outputDir}: no intact checkpoint to resume from (${all.length} found, none readable; the newest: ${skipped[0]}); remove them or use another output directory`);
+  }
+  return null;
 }
 
 export function freshParameters(specs: ParamSpec[], seed: number): Map<string, Float32Array> {
@@ -213,20 +262,32 @@ function runSettings(o: LoopOptions): { settings: RunSettings; options: Record<s
   return { settings, options };
 }
 
-/** Trains and/or evaluates `task` as `opts` says; see the file comment. */
+/**
+ * Trains and/or evaluates `task` as `opts` says; see the file comment. The output directory is
+ * locked for the whole call (another run on it is refused) and cleaned of a killed run's
+ * leftovers only under the lock.
+ */
 export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<LoopResult> {
   const t0 = performance.now();
   checkOptions(opts);
+  const lock = lockOutputDir(opts.outputDir, opts.command ?? task.name, (l) => opts.progress.note(l));
+  try {
+    cleanStaleFiles(opts.outputDir);
+    return await runLocked(task, opts, t0);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promise<LoopResult> {
   const progress = opts.progress;
   const out = opts.outputDir;
-  prepareOutputDir(out);
-  cleanStaleFiles(out);
   const K = opts.gradAccum ?? 1;
   const microBatch = opts.trainBatchSize / K;
   const threads = opts.threads ?? availableParallelism();
   const { config, specs } = opts;
 
-  const resume = resumePoint(out);
+  const resume = resumePoint(out, (l) => progress.note(l));
   if (opts.resume && !resume) throw new OptionError(`{resume}: no checkpoint in ${out} (expected ${join(out, 'checkpoint-<step>')})`);
   const latest = resume?.latest ?? null;
   const { settings, options } = runSettings(opts);

@@ -10,11 +10,12 @@
  *
  * "step" is the number of updates done (the original's global_step after the update).
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { OptionError } from '../util/errors.ts';
+import { MakeDirError, makeDir } from '../util/make-dir.ts';
 import type { EvalReport } from './task.ts';
 
 /** One update: the loop's figures and every loss and metric output of the task's graph. */
@@ -151,9 +152,10 @@ export function resetMetricsFile(path: string, startStep: number): void {
     }
   }
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDir(dirname(path));
   } catch (e) {
-    throw new OptionError(`cannot write {metricsFile} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (!(e instanceof MakeDirError)) throw e;
+    throw new OptionError(`cannot write {metricsFile} ${path}: ${e.reason}`);
   }
   writeAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }

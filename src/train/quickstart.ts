@@ -22,12 +22,16 @@
  * Every stage is seeded, so the same flags give the same files. A second run in the same
  * directory regenerates stages 1-3 and 5 (the same bytes) and resumes pretraining and
  * fine-tuning from their checkpoints (fine-tuning from the pretrained model starts afresh when
- * pretraining trained further in that run).
+ * pretraining trained further in that run). The settings a folder's run was made with are kept
+ * in its quickstart.json; a run with settings that would regenerate other data, or that its
+ * checkpoints could not resume with, is refused before anything in the folder changes.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.ts';
+import { makeDir } from '../util/make-dir.ts';
+import { acquireDirLock, DirWriteError, type DirLock } from '../util/dir-lock.ts';
 import { createPretrainingData } from '../tasks/pretraining/data/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
 import { finetuneClassify } from '../tasks/classification/own-finetune.ts';
@@ -46,6 +50,7 @@ import { ORDER_LABELS, sentenceOrderPairs, writePairsTsv } from './quickstart-fi
 export { ORDER_LABELS, sentenceOrderPairs };
 import { buildReport, pct } from './quickstart-report.ts';
 import type { TrainPoint } from './checkpoint.ts';
+import { checkThreads } from '../backends/onnx/session.ts';
 
 export interface QuickstartOptions {
   out: string;
@@ -156,28 +161,143 @@ export interface QuickstartResult {
   baselinePiece: string;
 }
 
+/** The generated corpus split into training and held-out documents, with the text of each file. */
+interface CorpusText {
+  trainText: string;
+  evalText: string;
+  trainDocs: string[][];
+  evalDocs: string[][];
+}
+
 /** Splits the generated corpus into training and held-out text, by document. */
-function writeCorpus(dir: string, documents: number, evalDocuments: number, seed: number): { train: string; eval: string; trainDocs: string[][]; evalDocs: string[][] } {
+function corpusText(documents: number, evalDocuments: number, seed: number): CorpusText {
   const docs: string[][] = [[]];
   for (const line of syntheticCorpusLines({ documents: documents + evalDocuments, seed })) {
     if (line === '') docs.push([]);
     else docs[docs.length - 1].push(line);
   }
   const text = (ds: string[][]): string => `${ds.map((d) => d.join('\n')).join('\n\n')}\n`;
+  const trainDocs = docs.slice(0, documents);
+  const evalDocs = docs.slice(documents);
+  return { trainText: text(trainDocs), evalText: text(evalDocs), trainDocs, evalDocs };
+}
+
+function writeCorpus(dir: string, c: CorpusText): { train: string; eval: string; trainDocs: string[][]; evalDocs: string[][] } {
   const train = join(dir, 'train.txt');
   const evalFile = join(dir, 'eval.txt');
-  writeAtomic(train, text(docs.slice(0, documents)));
-  writeAtomic(evalFile, text(docs.slice(documents)));
-  return { train, eval: evalFile, trainDocs: docs.slice(0, documents), evalDocs: docs.slice(documents) };
+  writeAtomic(train, c.trainText);
+  writeAtomic(evalFile, c.evalText);
+  return { train, eval: evalFile, trainDocs: c.trainDocs, evalDocs: c.evalDocs };
+}
+
+/** The file in --out that records the settings its quickstart run was made with. */
+export const QUICKSTART_FILE = 'quickstart.json';
+const QUICKSTART_FORMAT = 'albert-quickstart@1';
+
+/**
+ * The settings that decide a quickstart folder's files and runs. The seed and the two document
+ * counts generate the corpus, and so the tokenizer and every data file. The step counts set the
+ * warmup of pretraining and of fine-tuning (a tenth of the steps), which a resumed run must keep:
+ * more steps with the same warmup train further. Threads change neither.
+ */
+export interface QuickstartSettings {
+  seed: number;
+  documents: number;
+  evalDocuments: number;
+  steps: number;
+  finetuneSteps: number;
+}
+
+const SETTING_KEYS = ['seed', 'documents', 'evalDocuments', 'steps', 'finetuneSteps'] as const;
+
+function readSettings(file: string): QuickstartSettings {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new OptionError(`${file}: cannot read the settings of the quickstart run in {out} (${(e as Error).message}); use another {out}`);
+  }
+  const o = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  const bad = o.format !== QUICKSTART_FORMAT ? 'format' : SETTING_KEYS.find((k) => !Number.isInteger(o[k]));
+  if (bad !== undefined) throw new OptionError(`${file}: not the settings of a quickstart run (field "${bad}" is ${JSON.stringify(o[bad]) ?? 'missing'}); use another {out}`);
+  return { seed: o.seed as number, documents: o.documents as number, evalDocuments: o.evalDocuments as number, steps: o.steps as number, finetuneSteps: o.finetuneSteps as number };
+}
+
+function writeSettings(out: string, s: QuickstartSettings): void {
+  writeAtomic(join(out, QUICKSTART_FILE), `${JSON.stringify({ format: QUICKSTART_FORMAT, ...Object.fromEntries(SETTING_KEYS.map((k) => [k, s[k]])) }, null, 2)}\n`);
+}
+
+/**
+ * Refuses, before anything in `out` changes, a folder that holds a quickstart run these settings
+ * would not continue: one whose data they would regenerate differently, or whose checkpoints
+ * could not resume with them. Says what the folder holds: no quickstart run ('new'; also a run
+ * that stopped before pretraining wrote anything, as all it has is generated again), a run with
+ * its settings in quickstart.json ('recorded'), or a run from before quickstart.json whose corpus
+ * is byte for byte the one these settings generate ('legacy'; any other such folder is refused,
+ * as its settings are unknown).
+ */
+export function checkQuickstartFolder(out: string, s: QuickstartSettings, corpus: () => CorpusText = () => corpusText(s.documents, s.evalDocuments, s.seed)): 'new' | 'recorded' | 'legacy' {
+  const file = join(out, QUICKSTART_FILE);
+  const trained = ['pretrain', 'finetune/pretrained', 'finetune/fresh'].some((d) => {
+    try {
+      return readdirSync(join(out, d)).length > 0;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  });
+  if (!trained) return 'new';
+  if (existsSync(file)) {
+    const was = readSettings(file);
+    const warmup = (steps: number): number => Math.round(steps * QUICKSTART_DEFAULTS.warmupFraction);
+    for (const k of SETTING_KEYS) {
+      const bySteps = k === 'steps' || k === 'finetuneSteps';
+      if (bySteps ? warmup(was[k]) === warmup(s[k]) : was[k] === s[k]) continue;
+      const why = bySteps ? ` (a warmup of ${warmup(s[k])} step${warmup(s[k]) === 1 ? '' : 's'} instead of ${warmup(was[k])}, which its checkpoints cannot resume with)` : '';
+      throw new OptionError(`{out} ${out} holds a quickstart run made with {${k}} ${was[k]}, not ${s[k]}${why}: re-run with {${k}} ${was[k]}, or use another {out}`);
+    }
+    return 'recorded';
+  }
+  const c = corpus();
+  for (const [name, text] of [['train.txt', c.trainText], ['eval.txt', c.evalText]] as const) {
+    let held: Buffer | null = null;
+    try {
+      held = readFileSync(join(out, 'corpus', name));
+    } catch {
+      // missing or unreadable: cannot be compared
+    }
+    if (held === null || !held.equals(Buffer.from(text))) {
+      throw new OptionError(
+        `{out} ${out} holds a quickstart run without ${QUICKSTART_FILE} whose corpus/${name} ${held === null ? 'cannot be read to compare with' : 'differs from'} the one {seed} ${s.seed}, {documents} ${s.documents} and {evalDocuments} ${s.evalDocuments} generate: re-run with the settings it was made with, or use another {out}`,
+      );
+    }
+  }
+  return 'legacy';
 }
 
 export async function quickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
+  // One run per folder (src/util/dir-lock.ts): taken before anything there is read or changed.
+  let lock: DirLock;
+  try {
+    lock = acquireDirLock(opts.out, 'quickstart', { note: (l) => opts.progress.note(l) });
+  } catch (e) {
+    if (e instanceof DirWriteError) throw new OptionError(`{out} ${opts.out}: cannot write there (${e.reason})`);
+    throw e;
+  }
+  try {
+    return await quickstartLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function quickstartLocked(opts: QuickstartOptions): Promise<QuickstartResult> {
   const t0 = performance.now();
   const D = QUICKSTART_DEFAULTS;
   const steps = opts.steps ?? D.steps;
   const documents = opts.documents ?? D.documents;
   const evalDocuments = opts.evalDocuments ?? D.evalDocuments;
   const seed = opts.seed ?? D.seed;
+  checkThreads(opts.threads); // up front, not after the corpus and tokenizer stages
   const threads = opts.threads ?? availableParallelism();
   const F = D.finetune;
   const finetuneSteps = opts.finetuneSteps ?? F.steps;
@@ -186,6 +306,11 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   if (!Number.isInteger(documents) || documents < 50) throw new OptionError(`{documents} must be an integer >= 50; got ${documents}`);
   if (!Number.isInteger(evalDocuments) || evalDocuments < 10) throw new OptionError(`{evalDocuments} must be an integer >= 10; got ${evalDocuments}`);
   const out = opts.out;
+  const settings: QuickstartSettings = { seed, documents, evalDocuments, steps, finetuneSteps };
+  let text: CorpusText | undefined;
+  const corpusOnce = (): CorpusText => (text ??= corpusText(documents, evalDocuments, seed));
+  // Before anything in the folder changes: a run these settings would not continue is refused.
+  const held = checkQuickstartFolder(out, settings, corpusOnce);
   const dirs = {
     corpus: join(out, 'corpus'),
     tokenizer: join(out, 'tokenizer'),
@@ -196,7 +321,10 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
     finetuneFresh: join(out, 'finetune', 'fresh'),
   };
   try {
-    for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+    makeDir(out);
+    // First, so that a folder with any of the run's files has its settings.
+    if (held === 'new') writeSettings(out, settings);
+    for (const d of Object.values(dirs)) makeDir(d);
   } catch (e) {
     throw new OptionError(`{out} ${out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
@@ -213,7 +341,7 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
     return r;
   };
 
-  const corpus = await stage('generate the corpus', () => writeCorpus(dirs.corpus, documents, evalDocuments, seed), (c) => `${documents} training and ${evalDocuments} held-out documents: ${c.train}, ${c.eval}`);
+  const corpus = await stage('generate the corpus', () => writeCorpus(dirs.corpus, corpusOnce()), (c) => `${documents} training and ${evalDocuments} held-out documents: ${c.train}, ${c.eval}`);
   const spm = await stage(
     'train the tokenizer',
     () => {
@@ -359,5 +487,7 @@ export async function quickstart(opts: QuickstartOptions): Promise<QuickstartRes
   const seconds = (performance.now() - t0) / 1000;
   const report = buildReport({ result, finetune, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize } });
   writeAtomic(reportPath, renderTrainingReport(report));
+  // A folder from before quickstart.json gets it once every stage has accepted these settings.
+  if (held === 'legacy') writeSettings(out, settings);
   return { out, reportPath: resolve(reportPath), pretrain: result, finetune, stages, seconds, baselinePiece };
 }

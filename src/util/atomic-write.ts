@@ -4,14 +4,28 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
+import { fsReason } from './fs-reason.ts';
 
+/**
+ * Writes `data` to `path` through `<path>.tmp-<pid>`; on any failure (a full disk, a directory
+ * in the way) the temporary file is removed and a one-line UserError says why.
+ */
 export function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
+    removeTemp(tmp);
+    throw new UserError(`cannot write ${path}: ${fsReason(e)}`);
+  }
+}
+
+/** Removes a temporary file after a failure; never throws (the failure is what gets reported). */
+export function removeTemp(tmp: string): void {
+  try {
     rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+  } catch {
+    // not a plain file (or not ours to remove): leave it
   }
 }

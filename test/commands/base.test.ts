@@ -70,6 +70,45 @@ describe('AlbertCommand error handling', () => {
     assert.match(r.stderr, /^Error: Parsing --n Expected an integer but received: abc\n$/);
   });
 
+  it('exits 2 for every usage error (the command line) and 1 for everything else', async () => {
+    const numeric = Flags.custom<number>({
+      parse: async (input: string) => {
+        if (!Number.isFinite(Number(input))) throw new UserError(`expected a number, got "${input}"`);
+        return Number(input);
+      },
+    });
+    class Cmd extends AlbertCommand {
+      static override flags = { n: Flags.integer({ min: 1 }), x: numeric(), req: Flags.string({ required: true }), head: Flags.string({ options: ['a', 'b'] }) };
+      async run(): Promise<void> {
+        const { flags } = await this.parse(Cmd);
+        if (flags.req === 'user') throw new UserError('a user error');
+        if (flags.req === 'option') throw new OptionError('{req} is wrong');
+        this.error('this.error()', { exit: 2 });
+      }
+    }
+    const usage: [string[], RegExp][] = [
+      [['--req', 'r', '--n', 'abc'], /Parsing --n Expected an integer/],
+      [['--req', 'r', '--n', '0'], /--n .*greater than or equal to 1/],
+      [['--req', 'r', '--x', 'abc'], /^Error: Parsing --x expected a number, got "abc"\n$/],
+      [['--req', 'r', '--bogus'], /Nonexistent flag: --bogus/],
+      [[], /Missing required flag req/],
+      [['--req', 'r', '--head', 'c'], /Expected --head=c to be one of: a, b/],
+      [['--req'], /Flag --req expects a value/],
+    ];
+    for (const [argv, pattern] of usage) {
+      const r = await runCapture(Cmd, argv);
+      assert.ok(r.error instanceof Errors.ExitError, `${argv.join(' ')}: ${String(r.error)}`);
+      assert.equal((r.error as Errors.ExitError).oclif.exit, 2, `${argv.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+    }
+    for (const req of ['user', 'option', 'other']) {
+      const r = await runCapture(Cmd, ['--req', req]);
+      assert.ok(r.error instanceof Errors.ExitError, String(r.error));
+      assert.equal((r.error as Errors.ExitError).oclif.exit, 1, `${req}: ${r.stderr}`);
+    }
+  });
+
   it('rethrows anything else with its stack', async () => {
     const bug = new TypeError('x is undefined');
     const r = await runCapture(thrower(bug), []);

@@ -125,11 +125,14 @@ describe('albert pretrain', () => {
     const metricsText = `${[5, 6, 7].map((step) => JSON.stringify({ type: 'step', step })).join('\n')}\n${JSON.stringify({ type: 'summary' })}\n`;
     writeFileSync(metrics, metricsText);
 
+    // A copy of the run: two runs at once on `out` itself would be one too many (its lock refuses the second).
+    const mismatchOut = join(dir, 'out-mismatch');
+    cpSync(out, mismatchOut, { recursive: true });
     const [missing, damaged, mismatch, resumeMismatch, tooBig, unwritable, cuda, nothing, badCursor, tooManyPredictions] = await Promise.all([
       albert(tinyFlags(join(dir, 'missing.tfrecord'), fresh('a'), ['--num-train-steps', '2'])),
       albert(tinyFlags(corrupt, out, ['--num-train-steps', '12'])),
       albert(tinyFlags(train, fresh('b'), ['--num-train-steps', '2', '--init-checkpoint', join(out, 'checkpoint-6'), '--albert-config-file', bigger])),
-      albert(tinyFlags(train, out, ['--num-train-steps', '12', '--albert-config-file', bigger, '--metrics-file', metrics])),
+      albert(tinyFlags(train, mismatchOut, ['--num-train-steps', '12', '--albert-config-file', bigger, '--metrics-file', metrics])),
       albert(tinyFlags(train, fresh('c'), ['--num-train-steps', '2', '--train-batch-size', '64'])),
       albert(tinyFlags(train, join(fileNotDir, 'out'), ['--num-train-steps', '2'])),
       albert(tinyFlags(train, fresh('d'), ['--device', 'cuda'])),
@@ -140,7 +143,7 @@ describe('albert pretrain', () => {
     assertOneLineError(missing, /--input-file: .*missing\.tfrecord: .*(no such file|ENOENT)/i);
     assertOneLineError(damaged, /train\.tfrecord.*(record|offset|crc)/i, false);
     assertOneLineError(mismatch, /checkpoint-6.*do not fit the model config/);
-    assertOneLineError(resumeMismatch, /checkpoint-6.*training_state\.json: the checkpoint's model config has hiddenSize = 32, the given config 48/);
+    assertOneLineError(resumeMismatch, /checkpoint-6.*training_state\.json: the checkpoint's model config has hidden_size = 32, the given config 48/);
     assertOneLineError(tooBig, /--train-batch-size 64 exceeds the 40 records in /);
     assertOneLineError(unwritable, /--output-dir .*a-file\/out: cannot write there/);
     assertOneLineError(cuda, /^Error: --device cuda is not available yet: the CUDA provider arrives in a later release$/);

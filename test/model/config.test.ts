@@ -187,6 +187,30 @@ test('validation errors name the source and the field', () => {
   );
 });
 
+test('sizes are bounded: too large for ONNX or any machine is refused up front, naming the key', () => {
+  const bad = (patch: Record<string, unknown>) => () => parseAlbertConfig({ ...ORIGINAL_BASE, ...patch }, 'albert_config.json');
+  throwsUser(bad({ vocab_size: 2e9 }), /^albert_config\.json: vocab_size must be an integer in 1\.\.1000000 \(got 2000000000\)$/);
+  throwsUser(bad({ num_hidden_layers: 1e6, num_hidden_groups: 1 }), /^albert_config\.json: num_hidden_layers must be an integer in 1\.\.1024 \(got 1000000\)$/);
+  throwsUser(bad({ hidden_size: 2 ** 20 }), /hidden_size must be an integer in 1\.\.65536/);
+  throwsUser(bad({ intermediate_size: 1e7 }), /intermediate_size must be an integer in 1\.\.262144/);
+  throwsUser(bad({ num_attention_heads: 4096 }), /num_attention_heads must be an integer in 1\.\.1024/);
+  throwsUser(bad({ embedding_size: 1e6 }), /embedding_size must be an integer in 1\.\.65536/);
+  throwsUser(bad({ max_position_embeddings: 1e7 }), /max_position_embeddings must be an integer in 2\.\.65536 \(got 10000000\)/);
+  throwsUser(bad({ max_position_embeddings: 1 }), /max_position_embeddings must be an integer in 2\.\.65536 \(got 1\)/);
+  // The released models, xxlarge included, are well inside.
+  for (const name of PRESET_NAMES) assert.doesNotThrow(() => loadAlbertConfig(name, { vocabSize: 30000 }));
+});
+
+test('a number too large for a double (1e400 reads as Infinity) is named as such, not "null"', () => {
+  const dir = tmp();
+  const file = join(dir, 'albert_config.json');
+  writeFileSync(file, JSON.stringify(ORIGINAL_BASE).replace(/"vocab_size":\d+/, '"vocab_size":1e400'));
+  throwsUser(() => loadAlbertConfig(file), /albert_config\.json: vocab_size is not a finite number \(got Infinity/);
+  writeFileSync(file, JSON.stringify(ORIGINAL_BASE).replace(/"initializer_range":[\d.]+/, '"initializer_range":1e999'));
+  throwsUser(() => loadAlbertConfig(file), /initializer_range is not a finite number \(got Infinity/);
+  throwsUser(() => loadAlbertConfig('tiny', { hiddenDropoutProb: NaN }), /hidden_dropout_prob is not a finite number \(got NaN/);
+});
+
 test('file errors name the file; unknown presets list the presets', () => {
   const dir = tmp();
   const broken = join(dir, 'broken.json');

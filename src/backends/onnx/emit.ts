@@ -23,8 +23,32 @@ export interface EmitOptions {
   metadata?: Record<string, string>;
 }
 
+/**
+ * Most bytes of initializers one model file may hold: protobuf messages are limited to 2 GiB, and
+ * the graph itself needs room too. Weights beyond it would need ONNX external data, which this
+ * emitter does not write.
+ */
+export const MAX_INITIALIZER_BYTES = 2 ** 31 - 2 ** 26;
+
+/** Refuses, before any weight is made, a graph whose parameters do not fit in one ONNX file. */
+export function checkInitializerSize(graph: Graph): void {
+  let values = 0;
+  for (const v of graph.inputs) {
+    if (v.input!.role !== 'param') continue;
+    values += v.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  }
+  const bytes = values * 4;
+  if (bytes > MAX_INITIALIZER_BYTES) {
+    const gb = (x: number): string => (x / 2 ** 30).toFixed(2);
+    throw new UserError(
+      `the model's ${values.toLocaleString('en-US')} float32 parameters take ${gb(bytes)} GiB, more than the ${gb(MAX_INITIALIZER_BYTES)} GiB one ONNX file can hold (protobuf's 2 GiB limit; external data is not supported): use a smaller config`,
+    );
+  }
+}
+
 /** Lowers an IR graph to an ONNX ModelProto (ir_version 8). */
 export function emitModel(graph: Graph, opts: EmitOptions): InstanceType<typeof onnx.ModelProto> {
+  if (opts.paramsAs === 'initializers') checkInitializerSize(graph);
   const e = new Emitter(graph, opts.opset ?? DEFAULT_OPSET);
   const initializers: TensorProtoT[] = [];
   const inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];

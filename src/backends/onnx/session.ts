@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { OptionError } from '../../util/errors.ts';
 import type { DType } from '../../ir/dtype.ts';
 import type { Tensor } from '../../ir/tensor.ts';
 import { toHalfBits } from './tensor-proto.ts';
@@ -11,10 +13,37 @@ export interface SessionOptions {
   memPattern?: boolean;
 }
 
+/**
+ * The most intra-op threads a session may be given: four per core the process may use, at
+ * least 64. More only oversubscribes the cores (and onnxruntime creates every thread up front:
+ * 100000 of them do not finish starting).
+ */
+export function maxThreads(): number {
+  return Math.max(64, 4 * availableParallelism());
+}
+
+/** Checks a `threads` option (undefined: onnxruntime's default) up front; every command that takes one uses this. */
+export function checkThreads(threads: number | undefined): void {
+  if (threads === undefined) return;
+  const max = maxThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > max) {
+    throw new OptionError(`{threads} must be an integer in 1..${max} (more only oversubscribes this machine's ${availableParallelism()} cores); got ${threads}`);
+  }
+}
+
+/**
+ * onnxruntime's log level for our sessions: errors only. Its warnings (initializers a graph
+ * optimisation left unused, nodes placed on the CPU provider, ...) are colour-coded lines
+ * about its internals that tell a user nothing they can act on.
+ */
+const LOG_SEVERITY_ERROR = 3;
+
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  checkThreads(opts.threads);
   const o: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.optimizationLevel ?? 'all',
     executionProviders: ['cpu'],
+    logSeverityLevel: LOG_SEVERITY_ERROR,
   };
   if (opts.threads) o.intraOpNumThreads = opts.threads;
   if (opts.memPattern === false) o.enableMemPattern = false;

@@ -12,6 +12,7 @@ export { numberFlag };
 export const finetuneFlags = {
   'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from' }),
   'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
+  'allow-nonfinite-weights': Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' }),
   'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
   'vocab-file': Flags.string({ description: 'WordPiece vocab.txt (Chinese models) instead of --spm-model-file' }),
@@ -54,14 +55,14 @@ type ParsedFinetuneFlags = {
 /** The options both commands pass to the library from the shared flags. */
 export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, unknown>): Promise<{ progress: ProgressSink; options: Record<string, unknown> }> {
   const { createProgress } = await import('../../train/progress.ts');
-  const { latestCheckpoint } = await import('../../train/checkpoint.ts');
+  const { resumePoint } = await import('../../train/loop.ts');
   const outputDir = flags['output-dir'] as string;
   const progress = await createProgress({
     label: 'finetune',
     tty: process.stderr.isTTY === true && !flags.json,
     json: flags.json as boolean,
     metricsFile: flags['metrics-file'] as string | undefined,
-    metricsStartStep: () => latestCheckpoint(outputDir)?.step ?? 0,
+    metricsStartStep: () => resumePoint(outputDir)?.latest.step ?? 0,
     logEverySteps: flags['log-every-steps'] as number | undefined,
   });
   return {
@@ -69,6 +70,7 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
     options: {
       outputDir,
       initCheckpoint: flags['init-checkpoint'],
+      allowNonFinite: flags['allow-nonfinite-weights'],
       config: flags['albert-config-file'],
       spmModelFile: flags['spm-model-file'],
       vocabFile: flags['vocab-file'],

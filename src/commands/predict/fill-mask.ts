@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { AlbertCommand } from '../base.ts';
+import { AlbertCommand, allowNonFiniteFlag } from '../base.ts';
 
 export default class FillMaskCommand extends AlbertCommand {
   static override summary = 'Predict the tokens behind each [MASK] in a text with a masked-LM model.';
@@ -24,6 +24,7 @@ export default class FillMaskCommand extends AlbertCommand {
     config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
     'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
     threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
+    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
@@ -38,6 +39,7 @@ export default class FillMaskCommand extends AlbertCommand {
       config: flags.config,
       doLowerCase: flags['do-lower-case'],
       threads: flags.threads,
+      allowNonFinite: flags['allow-nonfinite-weights'],
       log: (line) => this.note(line),
     });
     const loadSeconds = (performance.now() - t0) / 1000;

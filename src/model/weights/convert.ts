@@ -4,6 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tryAcquireDirLock } from '../../util/dir-lock.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../config.ts';
 import { isHeadName, modelParams, type HeadName } from '../params.ts';
@@ -23,6 +24,8 @@ export interface ConvertOptions {
   spmModelFile?: string;
   /** Seed for parameters the checkpoint lacks. */
   seed?: number;
+  /** Load weights holding NaN or Inf instead of refusing them (for debugging; loadCheckpoint's allowNonFinite). */
+  allowNonFinite?: boolean;
   log?: (line: string) => void;
 }
 
@@ -68,13 +71,20 @@ export async function convertToHf(opts: ConvertOptions): Promise<ConvertResult> 
       throw new OptionError(`${opts.from}: the checkpoint has no classifier layer to take the number of labels from: pass {numLabels}`);
     }
     const params = modelParams(config, head, { numLabels });
-    const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log });
+    const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log, allowNonFinite: opts.allowNonFinite });
     const spmModelFile = opts.spmModelFile ?? spmModelNextTo(ckpt.dir);
-    const saved = saveHfModel(opts.out, config, params, values, {
-      spmModelFile,
-      head,
-      extraMetadata: { converted_by: 'albert-compiler' },
-    });
+    // One writer per output directory (src/util/dir-lock.ts); taken once the inputs are read.
+    const lock = tryAcquireDirLock(opts.out, 'convert', { note: opts.log });
+    let saved;
+    try {
+      saved = saveHfModel(opts.out, config, params, values, {
+        spmModelFile,
+        head,
+        extraMetadata: { converted_by: 'albert-compiler' },
+      });
+    } finally {
+      lock?.release();
+    }
     return { config, head, numLabels, architecture: saved.architecture, report, files: saved.files, tensors: saved.tensors, spmModelFile };
   } finally {
     ckpt.close();

@@ -319,14 +319,75 @@ function toFloat32(source: string, name: string, t: WeightTensor): Float32Array 
   throw new UserError(`${source}: tensor "${name}" has dtype ${t.dtype}; a model parameter must be a float tensor`);
 }
 
+export interface LoadOptions {
+  /** Seed for the parameters the checkpoint lacks (default 12345). */
+  seed?: number;
+  log?: (line: string) => void;
+  /**
+   * Load tensors holding NaN or Inf as they are, for debugging a diverged run. By default a
+   * non-finite value in any loaded tensor refuses the checkpoint (NonFiniteWeightsError).
+   */
+  allowNonFinite?: boolean;
+}
+
+/** Where a tensor holds NaN or ±Inf: how many values, and the first one (flat index). */
+export interface NonFiniteValues {
+  count: number;
+  first: number;
+  value: number;
+}
+
+/** The non-finite values of `data`, or null when every value is finite. */
+export function findNonFinite(data: Float32Array): NonFiniteValues | null {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // v - v is 0 for every finite v, NaN for NaN and ±Inf.
+    if (v - v !== 0) {
+      if (count === 0) first = i;
+      count++;
+    }
+  }
+  return count === 0 ? null : { count, first, value: data[first] };
+}
+
+/** A flat index as the tensor's coordinates: 70 in [4, 32] -> [2, 6]. */
+function coordinates(flat: number, shape: readonly number[]): number[] {
+  const at = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1, rest = flat; d >= 0; d--) {
+    at[d] = shape[d] > 0 ? rest % shape[d] : 0;
+    rest = shape[d] > 0 ? Math.floor(rest / shape[d]) : rest;
+  }
+  return at;
+}
+
+/** Loaded tensors holding NaN or Inf: a damaged checkpoint (or a diverged run's), refused by default. */
+export class NonFiniteWeightsError extends OptionError {
+  constructor(
+    readonly source: string,
+    readonly tensors: { name: string; shape: number[]; bad: NonFiniteValues }[],
+  ) {
+    const { name, shape, bad } = tensors[0];
+    const at = shape.length > 1 ? `[${coordinates(bad.first, shape).join(', ')}]` : `${bad.first}`;
+    const more = tensors.length > 1 ? ` (and ${tensors.length - 1} more tensor${tensors.length === 2 ? '' : 's'})` : '';
+    super(
+      `${source}: tensor "${name}" holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Inf), the first at index ${at} (${bad.value})${more}: ` +
+        `the weights are damaged or from a diverged run; {allowNonFinite} loads them anyway, for debugging`,
+    );
+    this.name = 'NonFiniteWeightsError';
+  }
+}
+
 /**
  * Loads a checkpoint into the parameters `params` describes. Returns the values keyed by
  * ParamSpec.name in our (TF) layout, and a report of what was loaded, missing and unused.
+ * Every loaded tensor is checked for NaN and Inf (see LoadOptions.allowNonFinite).
  */
 export async function loadCheckpoint(
   spec: string,
   params: ParamSpec[],
-  opts: { seed?: number; log?: (line: string) => void } = {},
+  opts: LoadOptions = {},
 ): Promise<{ values: Map<string, Float32Array>; report: LoadReport }> {
   const ckpt = await openCheckpoint(spec, opts);
   try {
@@ -340,7 +401,7 @@ export async function loadCheckpoint(
 export function loadFromOpened(
   ckpt: OpenedCheckpoint,
   params: ParamSpec[],
-  opts: { seed?: number; log?: (line: string) => void } = {},
+  opts: LoadOptions = {},
 ): { values: Map<string, Float32Array>; report: LoadReport } {
   const { source } = ckpt;
   const present = new Set(ckpt.names);
@@ -371,14 +432,18 @@ export function loadFromOpened(
   const loaded: string[] = [];
   const missing: string[] = [];
   const notes: string[] = [];
+  const nonFinite: NonFiniteWeightsError['tensors'] = [];
   for (const p of params) {
     const name = sourceOf.get(p.name);
     if (name === undefined) continue;
     const t = tensors.get(name)!;
     const data = toFloat32(source, name, t);
+    const bad = opts.allowNonFinite ? null : findNonFinite(data);
+    if (bad) nonFinite.push({ name, shape: [...t.shape], bad });
     values.set(p.name, ckpt.naming === 'hf' && p.transposed ? transpose2d(data, p.shape[1], p.shape[0]) : data);
     loaded.push(p.name);
   }
+  if (nonFinite.length > 0) throw new NonFiniteWeightsError(source, nonFinite);
   deriveIdentityProjection(ckpt, params, values, notes);
   const rng = new InitRng(opts.seed ?? 12345);
   for (const p of params) {

@@ -15,9 +15,11 @@
  * tensor straight into the array that is returned. Writing streams each tensor's bytes to a
  * temp file that is renamed into place at the end.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { UserError } from '../../ir/errors.ts';
+import { removeTemp } from '../../util/atomic-write.ts';
+import { fsReason } from '../../util/fs-reason.ts';
 import { decodeBfloat16, decodeFloat16 } from './float16.ts';
 import { encodeBFloat16, encodeFloat16 } from './float16-encode.ts';
 import type { WeightDType, WeightTensor } from './types.ts';
@@ -340,38 +342,24 @@ export function writeSafetensors(
   try {
     fd = openSync(tmp, 'w');
   } catch (e) {
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+    throw new UserError(`cannot write ${path}: ${fsReason(e)}`);
   }
-  let ok = false;
   try {
     const put = (b: Uint8Array): void => {
       let done = 0;
       while (done < b.length) done += writeSync(fd, b, done, Math.min(b.length - done, READ_CHUNK));
     };
-    put(prefix);
-    put(headerBytes);
-    for (const name of names) put(encode(byName.get(name)!));
-    ok = true;
-  } catch (e) {
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  } finally {
-    closeSync(fd);
-    if (!ok) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already gone
-      }
+    try {
+      put(prefix);
+      put(headerBytes);
+      for (const name of names) put(encode(byName.get(name)!));
+    } finally {
+      closeSync(fd);
     }
-  }
-  try {
     renameSync(tmp, path);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+    // A full disk, a failed close or rename: the temporary file goes with the failure.
+    removeTemp(tmp);
+    throw new UserError(`cannot write ${path}: ${fsReason(e)}`);
   }
 }

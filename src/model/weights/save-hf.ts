@@ -10,9 +10,12 @@
  *    copies when it saves safetensors (and re-ties on load);
  *  - metadata {"format": "pt"}: transformers refuses safetensors files without it.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../ir/errors.ts';
+import { removeTemp } from '../../util/atomic-write.ts';
+import { fsReason } from '../../util/fs-reason.ts';
+import { makeDir } from '../../util/make-dir.ts';
 import { toHfJson, type AlbertConfig } from '../config.ts';
 import type { HeadName, ParamSpec } from '../params.ts';
 import { headDefinition, paramsAsCheckpoint, recogniseHead } from '../heads/registry.ts';
@@ -215,11 +218,7 @@ export function saveHfModel(
   const architecture = hfArchitecture(params, opts.head);
   // Built (and the labels checked) before anything is written.
   const config = `${JSON.stringify(configJson(cfg, params, architecture, opts.labels), null, 2)}\n`;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
-  }
+  makeDir(dir, 'output directory');
   const suffix = `.partial-${process.pid}`;
   const staged: [string, string][] = [];
   const stage = (name: string, write: (tmp: string) => void): void => {
@@ -245,9 +244,9 @@ export function saveHfModel(
     }
     for (const [tmp, final] of staged) renameSync(tmp, final);
   } catch (e) {
-    for (const [tmp] of staged) rmSync(tmp, { force: true });
+    for (const [tmp] of staged) removeTemp(tmp);
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot write ${dir}: ${(e as Error).message}`);
+    throw new UserError(`cannot write ${dir}: ${fsReason(e)}`);
   }
   return { files: staged.map(([, f]) => f), architecture, tensors: tensors.size };
 }

@@ -16,10 +16,11 @@
  * - a hard link names a file entry earlier in the same archive;
  * - no entry is written through, or over, a symbolic link of the archive.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { posix, resolve, sep, win32 } from 'node:path';
 import * as tar from 'tar';
 import { UserError } from '../../ir/errors.ts';
+import { makeDir } from '../../util/make-dir.ts';
 
 type TarEntry = Pick<tar.ReadEntry, 'path' | 'type' | 'linkpath'>;
 
@@ -114,11 +115,7 @@ export async function extractTarGz(archive: string, destDir: string): Promise<st
   }
   if (refused) throw refused;
 
-  try {
-    mkdirSync(dest, { recursive: true });
-  } catch (e) {
-    throw new UserError(`${destDir}: cannot create the extraction directory (${(e as Error).message})`);
-  }
+  makeDir(destDir, 'the extraction directory');
   const extracting = new EntryChecker(dest);
   const files: string[] = [];
   try {

@@ -9,7 +9,7 @@
  * read; it is rebuilt next to it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeExample, encodeExample, floatFeature, int64Feature } from '../../data/example.ts';
 import { readTFRecordsSync, TFRecordWriter } from '../../data/tfrecord.ts';
@@ -19,6 +19,7 @@ import type { EncodedPair } from '../../text/pair-layout.ts';
 import { SentencePieceProcessor } from '../../text/sentencepiece.ts';
 import { WordPieceTokenizer } from '../../text/wordpiece.ts';
 import { UserError } from '../../util/errors.ts';
+import { makeDir } from '../../util/make-dir.ts';
 import type { TextExample } from '../glue/readers.ts';
 
 /** A set of examples as the model takes them: row-major [count, seqLength] arrays. */
@@ -185,11 +186,7 @@ export async function cachedFeatures(
     }
   }
   const features = buildFeatures(examples, encoder, labels, maxSeqLength, cache.sourceFile);
-  try {
-    mkdirSync(cache.cachedDir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create the feature cache directory ${cache.cachedDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  makeDir(cache.cachedDir, 'the feature cache directory');
   await writeCache(path, features);
   return { features, cached: false, path };
 }

@@ -28,7 +28,8 @@ import { CheckpointMismatchError, formatLoadReport, loadCheckpoint, loadConfigFo
 import type { OptimizerName } from '../../passes/optimizer.ts';
 import type { TokenizerSpec } from '../../text/load-tokenizer.ts';
 import { BEST_DIR, MODEL_FILE } from '../../train/checkpoint.ts';
-import { checkInteger, freshParameters, prepareOutputDir, resumePoint, runTraining, type LoopResult } from '../../train/loop.ts';
+import { checkInteger, freshParameters, lockOutputDir, resumePoint, runTraining, type LoopResult } from '../../train/loop.ts';
+import { checkThreads } from '../../backends/onnx/session.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 import type { Feeds } from '../../train/task.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
@@ -65,6 +66,8 @@ export interface ClassificationData {
 export interface FinetuneOptions {
   outputDir: string;
   initCheckpoint?: string;
+  /** Load weights holding NaN or Inf instead of refusing them (for debugging; loadCheckpoint's allowNonFinite). */
+  allowNonFinite?: boolean;
   /** Preset, config file or directory, or a config; default: the checkpoint's. */
   config?: string | AlbertConfig;
   /** The tokenizer; default: the SentencePiece model next to the checkpoint. */
@@ -146,7 +149,7 @@ async function initialValues(o: FinetuneOptions, specs: ParamSpec[], numLabels: 
   const isHead = (name: string): boolean => name.startsWith('output_') || name.startsWith('classifier');
   let loaded;
   try {
-    loaded = await loadCheckpoint(o.initCheckpoint, specs, { seed: o.seed });
+    loaded = await loadCheckpoint(o.initCheckpoint, specs, { seed: o.seed, allowNonFinite: o.allowNonFinite });
   } catch (e) {
     if (!(e instanceof CheckpointMismatchError) || !e.mismatched.every((m) => isHead(m.name))) throw e;
     const got = e.mismatched[0].got;
@@ -156,7 +159,7 @@ async function initialValues(o: FinetuneOptions, specs: ParamSpec[], numLabels: 
       );
     }
     // The encoder from the checkpoint, the head fresh.
-    const encoder = await loadCheckpoint(o.initCheckpoint, specs.filter((s) => !isHead(s.name)), { seed: o.seed });
+    const encoder = await loadCheckpoint(o.initCheckpoint, specs.filter((s) => !isHead(s.name)), { seed: o.seed, allowNonFinite: o.allowNonFinite });
     const fresh = freshParameters(specs, o.seed);
     for (const s of specs) if (isHead(s.name)) encoder.values.set(s.name, fresh.get(s.name)!);
     progress.note(`the checkpoint's classifier head (${got[0]} outputs) does not fit the task (${numLabels}): starting the head afresh`);
@@ -178,11 +181,22 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
     [o.predictBatchSize, 'predictBatchSize'],
   ] as const) checkInteger(v, name);
   checkInteger(o.maxSeqLength, 'maxSeqLength', 3);
+  checkThreads(o.threads);
   checkProbability(o.dropoutProb, 'dropoutProb');
   checkProbability(o.albertDropoutRate, 'albertDropoutRate');
+  // The output directory is this run's until it returns (the loop takes the same lock again).
+  const lock = lockOutputDir(o.outputDir, `finetune ${data.name}`, (l) => o.progress.note(l));
+  try {
+    return await finetuneLocked(data, o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Promise<FinetuneResult> {
   const progress = o.progress;
-  prepareOutputDir(o.outputDir);
-  const saved = resumePoint(o.outputDir);
+  // Training resumes through the loop, which says what it skipped; said here only without it.
+  const saved = resumePoint(o.outputDir, o.doTrain ? undefined : (l) => progress.note(l));
   const config = resolveConfig(o, saved?.state.settings.config ?? null);
   if (o.maxSeqLength > config.maxPositionEmbeddings) throw new OptionError(`{maxSeqLength} ${o.maxSeqLength} exceeds the config's max_position_embeddings ${config.maxPositionEmbeddings}`);
   const numLabels = data.labels === null ? 1 : data.labels.length;
@@ -258,7 +272,7 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
     if (saved) from = existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : existsSync(join(o.outputDir, MODEL_FILE)) ? o.outputDir : saved.latest.dir;
     else if (o.initCheckpoint) from = o.initCheckpoint;
     else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
-    const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, numLabels, progress)).values : (await loadCheckpoint(from, specs)).values;
+    const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, numLabels, progress)).values : (await loadCheckpoint(from, specs, { allowNonFinite: o.allowNonFinite })).values;
     const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
     const step = saved?.state.global_step ?? 0;
     results = { ...(await task.writeResults!({ outputDir: o.outputDir, params, from, step, threads: o.threads ?? availableParallelism(), progress })), from };
@@ -266,7 +280,7 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
   const from = results!.from;
   const files = [...results!.files];
   if (o.exportDir) {
-    const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, log: (l) => progress.note(l) });
+    const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, allowNonFinite: o.allowNonFinite, log: (l) => progress.note(l) });
     files.push(...writeExport(ex, o.exportDir));
     progress.note(`exported ${from} to ${o.exportDir}`);
   }

@@ -9,6 +9,7 @@ import { modelParams } from '../../model/params.ts';
 import { formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
 import type { OptimizerName } from '../../passes/optimizer.ts';
 import { checkInteger, freshParameters, resumePoint, runTraining, type LoopResult } from '../../train/loop.ts';
+import { checkThreads } from '../../backends/onnx/session.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 import { OptionError } from '../../util/errors.ts';
 import { basename } from 'node:path';
@@ -23,6 +24,8 @@ export interface PretrainOptions {
   outputDir: string;
   /** Weights to start from (any form loadCheckpoint reads). */
   initCheckpoint?: string;
+  /** Load weights holding NaN or Inf instead of refusing them (for debugging; loadCheckpoint's allowNonFinite). */
+  allowNonFinite?: boolean;
   /** A preset name, a config file or a directory holding one; default: the checkpoint's. */
   config?: string | AlbertConfig;
   doTrain: boolean;
@@ -78,6 +81,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   checkInteger(opts.evalBatchSize, 'evalBatchSize');
   checkInteger(opts.maxPredictionsPerSeq, 'maxPredictionsPerSeq');
   checkInteger(opts.maxEvalSteps, 'maxEvalSteps');
+  checkThreads(opts.threads);
   if (opts.doTrain && (!opts.inputFiles || opts.inputFiles.length === 0)) throw new OptionError('{doTrain} needs {inputFiles}');
   const inputFiles = opts.inputFiles ?? [];
   const config = resolveConfig(opts, resumePoint(opts.outputDir)?.state.settings.config ?? null);
@@ -123,7 +127,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     progress: opts.progress,
     initialValues: async () => {
       if (opts.initCheckpoint) {
-        const loaded = await loadCheckpoint(opts.initCheckpoint, specs, { seed: opts.seed });
+        const loaded = await loadCheckpoint(opts.initCheckpoint, specs, { seed: opts.seed, allowNonFinite: opts.allowNonFinite });
         for (const l of formatLoadReport(loaded.report)) opts.progress.note(l);
         return { values: loaded.values, from: opts.initCheckpoint };
       }

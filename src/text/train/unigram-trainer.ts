@@ -170,6 +170,17 @@ function resolveOptions(o: Omit<TrainUnigramOptions, 'input' | 'modelPrefix'>): 
 function metaPieces(r: Resolved): Map<number, VocabEntry> {
   const meta = new Map<number, VocabEntry>();
   const seen = new Set<string>();
+  const special = [
+    '<unk>',
+    ...(r.bosId >= 0 ? ['<s>'] : []),
+    ...(r.eosId >= 0 ? ['</s>'] : []),
+    ...(r.padId >= 0 ? ['<pad>'] : []),
+    ...r.controlSymbols,
+    ...r.userDefinedSymbols,
+  ];
+  if (special.length > r.vocabSize) {
+    throw new UserError(`vocab_size ${r.vocabSize} is too small: the vocabulary must hold its ${special.length} special pieces (${special.join(' ')}) and the pieces learned from the text`);
+  }
   const put = (id: number, piece: string, type: number, what: string): void => {
     if (piece === '') throw new UserError(`${what}: empty symbol`);
     if (seen.has(piece)) throw new UserError(`${what} "${piece}" is given twice (special pieces must be distinct)`);
