@@ -254,6 +254,9 @@ describe('albert finetune glue', () => {
     assertOneLineError(await ft({ 'task-name': 'nope', 'do-eval': true }), /unknown GLUE task "nope"/);
     // Resuming with another learning rate is refused, naming the flag.
     assertOneLineError(await ft(trainFlags(8), { 'learning-rate': '0.5' }), /started with --learning-rate 0\.001, now 0\.5/);
+    // A step that cannot fit in memory is refused before it runs (ALBERT-base, 600 x 512), leaving no output directory.
+    assertOneLineError(await ft(trainFlags(4), { 'albert-config-file': 'base', 'max-seq-length': '512', 'train-batch-size': '600', 'output-dir': join(dir, 'o5') }), /a training step of 600 x 512 tokens needs about .* GiB.*--grad-accum, or pass --no-memory-check/);
+    assert.equal(existsSync(join(dir, 'o5')), false);
     assert.deepEqual(readFileSync(join(out, 'checkpoint-4', 'model.safetensors')), before, 'the checkpoint is untouched');
     assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), [], 'no temporary files left');
   });

@@ -101,6 +101,8 @@ export interface FinetuneOptions {
   reinitHead?: boolean;
   resume?: boolean;
   skipNonfiniteSteps?: boolean;
+  /** Train even when the step's memory estimate exceeds this machine's memory. */
+  noMemoryCheck?: boolean;
   progress: ProgressSink;
 }
 
@@ -252,6 +254,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
       threads: o.threads,
       seed: o.seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
+      noMemoryCheck: o.noMemoryCheck,
       resume: o.resume,
       taskSettings: {
         ...data.settings,

@@ -54,6 +54,8 @@ export interface PretrainOptions {
   spmModelFile?: string;
   /** Records in the training shuffle buffer (default 100, as run_pretraining.py's d.shuffle(buffer_size=100)). */
   shuffleBuffer?: number;
+  /** Train even when the step's memory estimate exceeds this machine's memory. */
+  noMemoryCheck?: boolean;
   progress: ProgressSink;
 }
 
@@ -124,6 +126,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       input_files: { value: inputFiles.map((f) => basename(f)), option: 'inputFiles' },
     },
     spmModelFile: opts.spmModelFile,
+    noMemoryCheck: opts.noMemoryCheck,
     progress: opts.progress,
     initialValues: async () => {
       if (opts.initCheckpoint) {
