@@ -12,6 +12,8 @@ import { checkThreads, createSession } from '../backends/onnx/session.ts';
 import { exportModel, spmModelNextTo, type ExportResult } from '../export/export.ts';
 import type { ExportHead } from '../export/export-graph.ts';
 import { CONFIG_FILE, MODEL_FILE, SPM_FILE, TOKENIZER_CONFIG_FILE } from '../export/hf-layout.ts';
+import { findNonFinite, NonFiniteWeightsError } from '../model/weights/load.ts';
+import { readOnnxInitializers } from '../model/weights/onnx-export.ts';
 import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { SentencePieceProcessor } from '../text/sentencepiece.ts';
 
@@ -129,8 +131,22 @@ async function loadExportDir(dir: string, opts: PredictModelOptions): Promise<Pr
   const tc = readTokenizerConfig(dir);
   const tokenizer = AlbertTokenizer.fromSpmFile(spmPath, { doLowerCase: opts.doLowerCase ?? tc.doLowerCase ?? true, keepAccents: opts.keepAccents ?? tc.keepAccents ?? false });
   const modelPath = join(dir, MODEL_FILE);
+  if (!opts.allowNonFinite) checkExportWeights(modelPath);
   const session = await openSession(modelPath, modelPath, opts.threads);
   return { source: dir, kind: 'export', tokenizer, session, maxLength, modelPath, configJson: { path: configPath, json } };
+}
+
+/** An export's weights are checked for NaN and Inf as a checkpoint's are when it is loaded. */
+function checkExportWeights(modelPath: string): void {
+  const init = readOnnxInitializers(modelPath);
+  const tensors = init.read(new Set(init.names));
+  const bad: { name: string; shape: number[]; bad: NonNullable<ReturnType<typeof findNonFinite>> }[] = [];
+  for (const [name, t] of tensors) {
+    if (!(t.data instanceof Float32Array)) continue;
+    const b = findNonFinite(t.data);
+    if (b) bad.push({ name, shape: t.shape, bad: b });
+  }
+  if (bad.length > 0) throw new NonFiniteWeightsError(modelPath, bad);
 }
 
 /** Whether a path that is not a directory names a checkpoint in one of the forms loadCheckpoint reads. */

@@ -7,7 +7,7 @@ import { presetConfig } from '../../../src/model/config.ts';
 import { modelParams } from '../../../src/model/params.ts';
 import { findNonFinite, loadCheckpoint, NonFiniteWeightsError } from '../../../src/model/weights/load.ts';
 import { saveHfModel } from '../../../src/model/weights/save-hf.ts';
-import { randomValues } from '../../export/fixtures.ts';
+import { randomValues, trainSpm } from '../../export/fixtures.ts';
 import { albert, assertOneLineError } from '../../helpers/cli.ts';
 
 const tiny = presetConfig('tiny')!;
@@ -65,6 +65,23 @@ describe('non-finite weights', () => {
     const allowed = await albert('convert', '--from', dir, '--out', out, '--allow-nonfinite-weights');
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.ok(existsSync(join(out, 'model.safetensors')));
+  });
+
+  it('albert predict refuses an export whose weights hold NaN or Inf; --allow-nonfinite-weights runs it', async () => {
+    const spm = trainSpm(root);
+    const cfg = { ...tiny, vocabSize: spm.pieces };
+    const p = modelParams(cfg, 'mlm');
+    const values = randomValues(p, 4);
+    values.get(KERNEL)![5] = NaN;
+    const ckpt = join(root, 'nan-ckpt');
+    saveHfModel(ckpt, cfg, p, values, { head: 'mlm', spmModelFile: spm.path });
+    const exported = join(root, 'nan-export');
+    const ex = await albert('export', '--init-checkpoint', ckpt, '--head', 'mlm', '--out', exported, '--allow-nonfinite-weights');
+    assert.equal(ex.code, 0, ex.stderr);
+    const refused = await albert('predict', 'fill-mask', '--model', exported, 'the [MASK] is here');
+    assertOneLineError(refused, /onnx\/model\.onnx: tensor ".*query\/kernel" holds 1 non-finite value .* --allow-nonfinite-weights loads them anyway/);
+    const allowed = await albert('predict', 'fill-mask', '--model', exported, 'the [MASK] is here', '--allow-nonfinite-weights');
+    assert.equal(allowed.code, 0, allowed.stderr);
   });
 
   it('cleans up', () => {
