@@ -4,6 +4,7 @@ import Compile from './compile.ts';
 import Convert from './convert.ts';
 import CreatePretrainingData from './create-pretraining-data.ts';
 import EvaluateGlue from './evaluate/glue.ts';
+import EvaluateSquad from './evaluate/squad.ts';
 import Export from './export.ts';
 import FinetuneClassify from './finetune/classify.ts';
 import FinetuneGlue from './finetune/glue.ts';
@@ -21,6 +22,7 @@ export const commands = {
   convert: Convert,
   'create-pretraining-data': CreatePretrainingData,
   'evaluate:glue': EvaluateGlue,
+  'evaluate:squad': EvaluateSquad,
   export: Export,
   'finetune:classify': FinetuneClassify,
   'finetune:glue': FinetuneGlue,
