@@ -26,7 +26,7 @@
  * in its quickstart.json; a run with settings that would regenerate other data, or that its
  * checkpoints could not resume with, is refused before anything in the folder changes.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.ts';

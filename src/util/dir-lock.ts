@@ -22,7 +22,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 import { fsCode, fsReason } from './fs-reason.ts';
 import { makeDir } from './make-dir.ts';

@@ -10,12 +10,12 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
 import { createSession } from '../../backends/onnx/session.ts';
-import { DataRng } from '../../data/random.ts';
 import { buildAlbertGraph } from '../../model/albert.ts';
 import type { AlbertConfig } from '../../model/config.ts';
 import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from '../../passes/pipeline.ts';
 import { ACCUM_INPUTS } from '../../train-graph/loss-share.ts';
+import { shuffledEpochs } from '../../train/epochs.ts';
 import type { BatchSource, EvalReport, Feeds, ResultsContext, Task, TaskEvaluator, TaskResults } from '../../train/task.ts';
 import { writeAtomic } from '../../util/atomic-write.ts';
 import { join } from 'node:path';
@@ -71,54 +71,9 @@ function gather(f: ClassificationFeatures, order: ArrayLike<number>): Classifica
   return b;
 }
 
-/** Where the training stream is: the epoch (its permutation is seeded by seed and epoch) and the next position in it. */
-interface EpochCursor {
-  epoch: number;
-  position: number;
-}
-
-function permutation(n: number, seed: number, epoch: number): Uint32Array {
-  const rng = new DataRng([((seed >>> 0) ^ 0x9e3779b9) >>> 0, epoch >>> 0, 0x85ebca6b, 1]);
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.below(i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
-
-function parseCursor(c: unknown): EpochCursor {
-  const o = c as Partial<EpochCursor> | null;
-  if (!o || !Number.isSafeInteger(o.epoch) || !Number.isSafeInteger(o.position) || o.epoch! < 0 || o.position! < 0) {
-    throw new UserError(`dataset cursor: expected {"epoch": n, "position": n}, got ${JSON.stringify(c)}`);
-  }
-  return { epoch: o.epoch!, position: o.position! };
-}
-
 /** The training set as an endless stream of shuffled epochs; a batch may span two epochs. */
 export function epochBatches(f: ClassificationFeatures, batchSize: number, seed: number, cursor: unknown): BatchSource<ClassificationBatch> {
-  let { epoch, position } = cursor === null || cursor === undefined ? { epoch: 0, position: 0 } : parseCursor(cursor);
-  if (position > f.count) throw new UserError(`dataset cursor: position ${position} is past the ${f.count} training examples`);
-  let order = permutation(f.count, seed, epoch);
-  return {
-    async next() {
-      const rows: number[] = [];
-      while (rows.length < batchSize) {
-        if (position === f.count) {
-          epoch += 1;
-          position = 0;
-          order = permutation(f.count, seed, epoch);
-        }
-        rows.push(order[position++]);
-      }
-      return gather(f, rows);
-    },
-    cursor: () => ({ epoch, position }),
-    close: async () => {},
-  };
+  return shuffledEpochs(f.count, batchSize, seed, cursor, (rows) => gather(f, rows));
 }
 
 /** One evaluation set: its name suffix in the metrics ('' or '_mm' for MNLI mismatched), its features and the file its predictions go to. */
