@@ -32,6 +32,9 @@ export interface CompileOptions {
   numChoices?: number;
   maxSeqLength?: number;
   maxPredictions?: number;
+  /** squad2 inference graph: the beam's start_n_top and end_n_top (default 5 and 5). */
+  startNTop?: number;
+  endNTop?: number;
   keepEinsum?: boolean;
   dumpAfter?: string[];
   dump?: (pass: string, text: string) => void;
@@ -118,6 +121,8 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
       numChoices: opts.numChoices,
       maxSeqLength: opts.maxSeqLength,
       maxPredictions: opts.maxPredictions,
+      startNTop: opts.startNTop,
+      endNTop: opts.endNTop,
     });
     if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
   }

@@ -42,7 +42,7 @@ export const EXPORT_OUTPUTS: Record<ExportHead, readonly string[]> = {
   mlm: ['logits'],
   classifier: ['logits'],
   squad: ['start_logits', 'end_logits'],
-  squad2: ['start_logits', 'end_logits', 'cls_logits'],
+  squad2: ['start_top_log_probs', 'start_top_index', 'end_top_log_probs', 'end_top_index', 'cls_logits', 'start_logits'],
   'multiple-choice': ['logits'],
 };
 

@@ -26,6 +26,9 @@ export interface AlbertGraphOptions {
   maxSeqLength?: number;
   /** Masked positions per sequence (the original's max_predictions_per_seq). */
   maxPredictions?: number;
+  /** squad2 inference only: the beam's starts (start_n_top) and ends per start (end_n_top); default 5 and 5. */
+  startNTop?: number;
+  endNTop?: number;
   /** float64 builds the same model for finite-difference checks in the interpreter. */
   dtype?: 'float32' | 'float64';
   /**
@@ -51,7 +54,7 @@ export function buildAlbertGraph(cfg: AlbertConfig, opts: AlbertGraphOptions): G
   // Only heads with masked positions read P; the default must not refuse a short sequence elsewhere.
   const P = opts.maxPredictions ?? Math.min(20, maxSeq);
   if (!Number.isInteger(P) || P < 1 || P > maxSeq) throw new OptionError(`{maxPredictions} must be an integer in 1..${maxSeq} (got ${P})`);
-  const shape: HeadShape = { numLabels: resolveNumLabels(def, opts.numLabels), numChoices: opts.numChoices ?? 4, maxPredictions: P };
+  const shape: HeadShape = { numLabels: resolveNumLabels(def, opts.numLabels), numChoices: opts.numChoices ?? 4, maxPredictions: P, startNTop: opts.startNTop, endNTop: opts.endNTop };
   def.validate?.(shape);
   const signature = def.signature(shape);
   const form = opts.train ? signature.train : signature.infer;

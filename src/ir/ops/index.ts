@@ -9,3 +9,4 @@ export * from './random.ts';
 export * from './matmul.ts';
 export * from './indexing.ts';
 export * from './einsum.ts';
+export * from './top-k.ts';

@@ -27,6 +27,10 @@ export interface HeadShape {
   numChoices: number;
   /** Masked positions per sequence, P (the original's max_predictions_per_seq). */
   maxPredictions: number;
+  /** SQuAD v2 head's inference beam: starts kept (the original's start_n_top); undefined: 5. */
+  startNTop?: number;
+  /** SQuAD v2 head's inference beam: ends kept per start (end_n_top); undefined: 5. */
+  endNTop?: number;
 }
 
 /** One batch feature: a graph input with the original's feature name. */
