@@ -8,8 +8,10 @@ import EvaluateSquad from './evaluate/squad.ts';
 import Export from './export.ts';
 import FinetuneClassify from './finetune/classify.ts';
 import FinetuneGlue from './finetune/glue.ts';
+import FinetuneSquad from './finetune/squad.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
+import PredictQuestionAnswering from './predict/question-answering.ts';
 import PredictTextClassification from './predict/text-classification.ts';
 import Pretrain from './pretrain.ts';
 import Quickstart from './quickstart.ts';
@@ -26,8 +28,10 @@ export const commands = {
   export: Export,
   'finetune:classify': FinetuneClassify,
   'finetune:glue': FinetuneGlue,
+  'finetune:squad': FinetuneSquad,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,
+  'predict:question-answering': PredictQuestionAnswering,
   'predict:text-classification': PredictTextClassification,
   pretrain: Pretrain,
   quickstart: Quickstart,

@@ -4,7 +4,7 @@
 // versions), so the two runtimes meet only through this JSON.
 // Usage: node --import tsx transformers-js-child.ts '<request JSON>'
 import { basename, dirname } from 'node:path';
-import { env, pipeline, softmax, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer, type Tensor } from '@huggingface/transformers';
+import { env, pipeline, softmax, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer, type QuestionAnsweringOutput, type Tensor } from '@huggingface/transformers';
 
 // All the export directories must sit in one directory (transformers.js's localModelPath).
 export interface ChildRequest {
@@ -16,6 +16,19 @@ export interface ChildRequest {
   pairs?: [string, string][];
   /** Export directories holding classifiers: each input goes through pipeline('text-classification'). */
   textClassification?: { model: string; inputs: { text: string; textPair?: string }[] }[];
+  /** An export directory holding a span (squad) head: each input goes through pipeline('question-answering'). */
+  questionAnswering?: { model: string; inputs: { question: string; context: string }[]; topK?: number };
+}
+
+/** One input of a questionAnswering request. */
+export interface ChildAnswer {
+  /** The pipeline's answers, best first (its top_k; decoded from the pieces, not cut from the context). */
+  answers: { answer: string; score: number }[];
+  /** What the pipeline's tokenizer gave for (question, context) and its model's raw outputs for them. */
+  ids: number[];
+  tokenTypeIds: number[];
+  startLogits: number[];
+  endLogits: number[];
 }
 
 /** One input of a textClassification request. */
@@ -45,6 +58,8 @@ export interface ChildResponse {
   classifier: { inputIds: ChildTensor; attentionMask: ChildTensor; tokenTypeIds: ChildTensor; logits: ChildTensor } | null;
   /** Per textClassification model, per input. */
   textClassification: ChildLabels[][];
+  /** Per questionAnswering input. */
+  questionAnswering: ChildAnswer[];
 }
 
 const plain = (t: Tensor | undefined): ChildTensor => {
@@ -53,11 +68,11 @@ const plain = (t: Tensor | undefined): ChildTensor => {
 };
 
 const request = JSON.parse(process.argv[2]) as ChildRequest;
-const dirs = [request.mlm, request.classifier, ...(request.textClassification ?? []).map((t) => t.model)].filter((d): d is string => d !== undefined);
+const dirs = [request.mlm, request.classifier, ...(request.textClassification ?? []).map((t) => t.model), request.questionAnswering?.model].filter((d): d is string => d !== undefined);
 if (dirs.length === 0 || dirs.some((d) => dirname(d) !== dirname(dirs[0]))) throw new Error('give export directories, all in one directory');
 env.allowRemoteModels = false;
 env.localModelPath = `${dirname(dirs[0])}/`;
-const response: ChildResponse = { mlm: [], classifier: null, textClassification: [] };
+const response: ChildResponse = { mlm: [], classifier: null, textClassification: [], questionAnswering: [] };
 
 if (request.mlm !== undefined) {
   const [tokenizer, mlm] = await Promise.all([AutoTokenizer.from_pretrained(basename(request.mlm)), AutoModelForMaskedLM.from_pretrained(basename(request.mlm))]);
@@ -96,5 +111,24 @@ for (const { model, inputs } of request.textClassification ?? []) {
     }
   }
   response.textClassification.push(results);
+}
+
+if (request.questionAnswering !== undefined) {
+  const { model, inputs, topK = 1 } = request.questionAnswering;
+  const answer = await pipeline('question-answering', basename(model));
+  for (const { question, context } of inputs) {
+    const out = await answer(question, context, { top_k: topK });
+    const answers = (Array.isArray(out) ? out : [out]) as QuestionAnsweringOutput[];
+    // The pipeline's own tokenizer and model, as it calls them, for the raw logits.
+    const encoded = answer.tokenizer(question, { text_pair: context, padding: true, truncation: true });
+    const { start_logits, end_logits } = (await answer.model(encoded)) as { start_logits: Tensor; end_logits: Tensor };
+    response.questionAnswering.push({
+      answers: answers.flat().map((a) => ({ answer: a.answer, score: a.score })),
+      ids: plain(encoded.input_ids).data,
+      tokenTypeIds: plain(encoded.token_type_ids).data,
+      startLogits: plain(start_logits).data,
+      endLogits: plain(end_logits).data,
+    });
+  }
 }
 process.stdout.write(JSON.stringify(response));
