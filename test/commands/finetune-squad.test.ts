@@ -107,8 +107,12 @@ describe('albert finetune squad', () => {
     assert.ok(e.f1 > 70 && e.HasAns_f1 > 70 && e.NoAns_exact > 50, `F1 ${e.f1}, HasAns F1 ${e.HasAns_f1}, NoAns ${e.NoAns_exact}`);
     const nbest = JSON.parse(readFileSync(join(out, 'nbest_predictions.json'), 'utf8')) as Record<string, { text: string }[]>;
     assert.ok(Object.values(nbest).every((l) => l.length >= 1));
-    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { architectures: string[] };
-    assert.ok(Array.isArray(cfg.architectures));
+    // A smaller beam at prediction time: at most 3 x 2 candidate spans per window.
+    const small = await albert('finetune', 'squad', '--version', '2.0', '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL, '--do-predict', '--start-n-top', '3', '--end-n-top', '2');
+    assert.equal(small.code, 0, small.stderr);
+    const nb = JSON.parse(readFileSync(join(out, 'nbest_predictions.json'), 'utf8')) as Record<string, { text: string }[]>;
+    assert.ok(Object.values(nb).every((l) => l.length >= 1 && l.length <= 6), 'n-best bounded by the beam');
+    assertOneLineError(await albert('finetune', 'squad', '--version', '2.0', '--head', 'squad', '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL, '--do-predict', '--start-n-top', '3'), /--start-n-top and --end-n-top set the beam of the squad2 head/);
   });
 
   it('killed with SIGKILL and resumed ends with the same bytes', async () => {

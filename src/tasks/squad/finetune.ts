@@ -52,6 +52,9 @@ export interface SquadFinetuneOptions {
   nBestSize?: number;
   maxAnswerLength?: number;
   nullScoreDiffThreshold?: number;
+  /** The v2 head's beam: starts, and ends per start (the original's 5 and 5). */
+  startNTop?: number;
+  endNTop?: number;
   dropoutProb?: number;
   albertDropoutRate?: number;
   optimizer?: OptimizerName;
@@ -123,6 +126,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
   if (o.version !== '1.1' && o.version !== '2.0') throw new OptionError(`{version} must be 1.1 or 2.0; got ${String(o.version)}`);
   const head: SquadHead = o.head ?? (o.version === '2.0' ? 'squad2' : 'squad');
   if (head === 'squad2' && o.version !== '2.0') throw new OptionError('{head} squad2 is the SQuAD 2.0 head: use it with {version} 2.0');
+  if (head !== 'squad2' && (o.startNTop !== undefined || o.endNTop !== undefined)) throw new OptionError('{startNTop} and {endNTop} set the beam of the squad2 head (the span head has none)');
   const D = SQUAD_DEFAULTS;
   const maxSeqLength = o.maxSeqLength ?? D.maxSeqLength;
   const docStride = o.docStride ?? D.docStride;
@@ -174,6 +178,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
     predict,
     predictBatchSize,
     seed,
+    beam: { startNTop: o.startNTop, endNTop: o.endNTop },
     postprocess: {
       version: o.version,
       nBestSize: o.nBestSize ?? DEFAULT_N_BEST_SIZE,

@@ -88,10 +88,16 @@ function trainFeeds(b: SquadBatch, head: SquadHead): Feeds {
 }
 
 /** The head's inference graph with the parameters as inputs (fed the live tensors). */
-function buildSquadEvalModel(cfg: AlbertConfig, head: SquadHead): Uint8Array {
-  const g = buildAlbertGraph({ ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 }, { head, train: false });
+function buildSquadEvalModel(cfg: AlbertConfig, head: SquadHead, beam: Beam): Uint8Array {
+  const g = buildAlbertGraph({ ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 }, { head, train: false, ...beam });
   runPipeline(g, [...cleanupPasses(), lowerEinsumPass(), ...cleanupPasses()], { verify: true });
   return encodeModel(emitModel(g, { paramsAs: 'inputs', docString: `ALBERT ${head} evaluation (no dropout) compiled by albert-compiler` }));
+}
+
+/** The v2 head's beam: start_n_top starts, end_n_top ends for each (the original's 5 and 5). */
+export interface Beam {
+  startNTop?: number;
+  endNTop?: number;
 }
 
 /** Everything the inference graph returns for a set of windows, rows concatenated in feature order. */
@@ -104,9 +110,9 @@ export class SquadRunner {
     readonly compileSeconds: number,
   ) {}
 
-  static async create(cfg: AlbertConfig, head: SquadHead, threads = availableParallelism()): Promise<SquadRunner> {
+  static async create(cfg: AlbertConfig, head: SquadHead, beam: Beam = {}, threads = availableParallelism()): Promise<SquadRunner> {
     const t0 = performance.now();
-    const session = await createSession(buildSquadEvalModel(cfg, head), { threads });
+    const session = await createSession(buildSquadEvalModel(cfg, head, beam), { threads });
     return new SquadRunner(session, head, (performance.now() - t0) / 1000);
   }
 
@@ -208,12 +214,14 @@ export interface SquadTaskOptions {
   predictBatchSize: number;
   seed: number;
   postprocess: PostprocessSettings;
+  /** The v2 head's beam sizes (default 5 and 5). */
+  beam?: Beam;
 }
 
 export function squadTask(o: SquadTaskOptions): Task<SquadBatch> {
   const head = o.head;
   let runner: Promise<SquadRunner> | null = null;
-  const runnerFor = (threads: number): Promise<SquadRunner> => (runner ??= SquadRunner.create(o.config, head, threads));
+  const runnerFor = (threads: number): Promise<SquadRunner> => (runner ??= SquadRunner.create(o.config, head, o.beam ?? {}, threads));
   const predict = o.predict;
   const evaluate = async (r: SquadRunner, params: Feeds, step: number): Promise<{ report: SquadEval | null; answers: SquadPrediction[] }> => {
     const t0 = performance.now();
