@@ -62,9 +62,19 @@ describe('albert finetune squad', () => {
     writeFileSync(join(dir, 'train.json'), squadJson(400, false, 1));
     writeFileSync(join(dir, 'dev.json'), squadJson(60, false, 2));
     const out = join(dir, 'out');
-    const r = await albert('finetune', 'squad', '--version', '1.1', '--train-file', join(dir, 'train.json'), '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL, ...TRAIN, '--num-train-epochs', '20');
+    const features = ['--train-feature-file', join(dir, 'train.tf_record'), '--predict-feature-file', join(dir, 'dev.tf_record')];
+    const r = await albert('finetune', 'squad', '--version', '1.1', '--train-file', join(dir, 'train.json'), '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL, ...TRAIN, '--num-train-epochs', '20', ...features);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /wrote the windows of .*train\.json to/);
     const e = json(join(out, 'eval_results.json'));
+    // The feature files are reused for the same settings (the same scores), rebuilt for others.
+    const again = await albert('finetune', 'squad', '--version', '1.1', '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL, '--do-predict', ...features);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /read the windows of .*dev\.json from/);
+    assert.deepEqual(json(join(out, 'eval_results.json')).f1, e.f1);
+    const other = await albert('finetune', 'squad', '--version', '1.1', '--predict-file', join(dir, 'dev.json'), '--spm-model-file', spm, '--output-dir', out, ...SMALL.map((a) => (a === '16' ? '12' : a)), '--do-predict', ...features);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /wrote the windows of .*dev\.json to/);
     // Chance is about 1 in 2 spans of the key sentence; the model finds the asked-for one.
     assert.ok(e.exact_match > 75 && e.f1 > 75, `EM ${e.exact_match}, F1 ${e.f1}`);
     const preds = json(join(out, 'predictions.json')) as unknown as Record<string, string>;

@@ -22,7 +22,8 @@ import type { ProgressSink } from '../../train/progress.ts';
 import type { Feeds, TaskResults } from '../../train/task.ts';
 import { OptionError } from '../../util/errors.ts';
 import { readSquadFile, type SquadVersion } from './data.ts';
-import { squadFeatures } from './features.ts';
+import { featureKey, readSquadFeatureFile, writeSquadFeatureFile } from './feature-file.ts';
+import { squadFeatures, type SquadFeatures } from './features.ts';
 import { DEFAULT_MAX_ANSWER_LENGTH, DEFAULT_N_BEST_SIZE } from './postprocess.ts';
 import { squadTask, type SquadHead } from './task.ts';
 
@@ -32,6 +33,9 @@ export interface SquadFinetuneOptions {
   head?: SquadHead;
   trainFile?: string;
   predictFile?: string;
+  /** TFRecord files of the windows, reused when the data, tokenizer and window settings match (else rebuilt). */
+  trainFeatureFile?: string;
+  predictFeatureFile?: string;
   outputDir: string;
   initCheckpoint?: string;
   config?: string | AlbertConfig;
@@ -146,6 +150,19 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
   const spm = spmOf(o);
   const tokenizer = AlbertTokenizer.fromSpmFile(spm, { doLowerCase: o.doLowerCase ?? true });
   const featureOpts = { maxSeqLength, docStride, maxQueryLength };
+  const windows = async (file: string, examples: Parameters<typeof squadFeatures>[0], training: boolean, featureFile: string | undefined): Promise<SquadFeatures> => {
+    if (!featureFile) return squadFeatures(examples, tokenizer, { ...featureOpts, training });
+    const key = featureKey({ dataFile: file, spmModelFile: spm, doLowerCase: o.doLowerCase ?? true, ...featureOpts, training, version: o.version });
+    const cached = readSquadFeatureFile(featureFile, key);
+    if (cached) {
+      progress.note(`read the windows of ${file} from ${featureFile}`);
+      return cached;
+    }
+    const f = squadFeatures(examples, tokenizer, { ...featureOpts, training });
+    await writeSquadFeatureFile(featureFile, key, f);
+    progress.note(`wrote the windows of ${file} to ${featureFile}`);
+    return f;
+  };
 
   // Data first: a bad file fails before anything slow.
   let train = null;
@@ -155,7 +172,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
     const r = readSquadFile(o.trainFile, { training: true, version: o.version });
     if (r.skipped.length > 0) progress.note(`${o.trainFile}: skipped ${r.skipped.length} question${r.skipped.length === 1 ? '' : 's'} whose answer_start does not match the answer text (as the original does), e.g. ${r.skipped[0].id}: ${r.skipped[0].reason}`);
     if (r.examples.length === 0) throw new OptionError(`{trainFile} ${o.trainFile}: no questions to train on`);
-    train = squadFeatures(r.examples, tokenizer, { ...featureOpts, training: true });
+    train = await windows(o.trainFile, r.examples, true, o.trainFeatureFile);
     trainExamples = r.examples.length;
     progress.note(`${o.trainFile}: ${r.examples.length} questions -> ${train.count} windows of ${maxSeqLength} tokens`);
   }
@@ -164,7 +181,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
     if (!o.predictFile) throw new OptionError('{doPredict} needs {predictFile}');
     const r = readSquadFile(o.predictFile, { training: false, version: o.version });
     if (r.examples.length === 0) throw new OptionError(`{predictFile} ${o.predictFile}: no questions`);
-    const features = squadFeatures(r.examples, tokenizer, { ...featureOpts, training: false });
+    const features = await windows(o.predictFile, r.examples, false, o.predictFeatureFile);
     // Scored when every answerable question has an answer (a test file without answers is only predicted).
     const scored = r.examples.every((e) => e.isImpossible || e.answers.length > 0);
     predict = { examples: r.examples, features, scored };
