@@ -21,10 +21,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { exportModel, spmModelNextTo, writeExport } from '../../export/export.ts';
-import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
+import { exportModel, writeExport } from '../../export/export.ts';
+import { resolveFinetuneConfig, spmNextToCheckpoint } from '../finetune-setup.ts';
+import type { AlbertConfig } from '../../model/config.ts';
 import { modelParams, type ParamSpec } from '../../model/params.ts';
-import { CheckpointMismatchError, formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
+import { CheckpointMismatchError, formatLoadReport, loadCheckpoint } from '../../model/weights/load.ts';
 import type { OptimizerName } from '../../passes/optimizer.ts';
 import type { TokenizerSpec } from '../../text/load-tokenizer.ts';
 import { BEST_DIR, MODEL_FILE } from '../../train/checkpoint.ts';
@@ -118,25 +119,9 @@ function checkProbability(x: number | undefined, option: string): void {
   if (x !== undefined && !(Number.isFinite(x) && x >= 0 && x < 1)) throw new OptionError(`{${option}} must be in [0, 1); got ${x}`);
 }
 
-function resolveConfig(o: FinetuneOptions, saved: AlbertConfig | null): AlbertConfig {
-  let cfg: AlbertConfig;
-  if (typeof o.config === 'object') cfg = o.config;
-  else if (o.config) cfg = loadAlbertConfig(o.config);
-  else if (saved) return saved;
-  else if (o.initCheckpoint) {
-    const c = loadConfigForCheckpoint(o.initCheckpoint);
-    if (!c) throw new OptionError(`{initCheckpoint} ${o.initCheckpoint} has no albert_config.json or config.json next to it: pass {config}`);
-    cfg = c;
-  } else throw new OptionError('missing {config} (a preset name such as base, a config JSON file, or a directory holding one) or {initCheckpoint}');
-  // Fine-tuning's dropout settings replace the pretrained config's.
-  cfg = { ...cfg, classifierDropoutProb: o.dropoutProb ?? 0.1 };
-  if (o.albertDropoutRate !== undefined) cfg = { ...cfg, hiddenDropoutProb: o.albertDropoutRate, attentionProbsDropoutProb: o.albertDropoutRate };
-  return cfg;
-}
-
 function tokenizerSpec(o: FinetuneOptions): TokenizerSpec {
   if (o.spmModelFile || o.vocabFile) return { spmModelFile: o.spmModelFile, vocabFile: o.vocabFile, doLowerCase: o.doLowerCase };
-  const next = o.initCheckpoint ? spmModelNextTo(existsSync(join(o.initCheckpoint, 'config.json')) ? o.initCheckpoint : join(o.initCheckpoint, '..')) : undefined;
+  const next = spmNextToCheckpoint(o.initCheckpoint);
   if (!next) throw new OptionError('no tokenizer: pass {spmModelFile} (a SentencePiece .model) or {vocabFile} (a WordPiece vocab.txt)');
   return { spmModelFile: next, doLowerCase: o.doLowerCase };
 }
@@ -199,7 +184,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
   const progress = o.progress;
   // Training resumes through the loop, which says what it skipped; said here only without it.
   const saved = resumePoint(o.outputDir, o.doTrain ? undefined : (l) => progress.note(l));
-  const config = resolveConfig(o, saved?.state.settings.config ?? null);
+  const config = resolveFinetuneConfig(o, saved?.state.settings.config ?? null);
   if (o.maxSeqLength > config.maxPositionEmbeddings) throw new OptionError(`{maxSeqLength} ${o.maxSeqLength} exceeds the config's max_position_embeddings ${config.maxPositionEmbeddings}`);
   const numLabels = data.labels === null ? 1 : data.labels.length;
   const specs = modelParams(config, 'classifier', { numLabels });

@@ -10,10 +10,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { exportModel, spmModelNextTo, writeExport } from '../../export/export.ts';
-import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
+import { exportModel, writeExport } from '../../export/export.ts';
+import { resolveFinetuneConfig, spmNextToCheckpoint } from '../finetune-setup.ts';
+import type { AlbertConfig } from '../../model/config.ts';
 import { modelParams } from '../../model/params.ts';
-import { formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
+import { formatLoadReport, loadCheckpoint } from '../../model/weights/load.ts';
 import type { OptimizerName } from '../../passes/optimizer.ts';
 import { AlbertTokenizer } from '../../text/albert-tokenizer.ts';
 import { BEST_DIR, MODEL_FILE } from '../../train/checkpoint.ts';
@@ -93,24 +94,9 @@ export interface SquadFinetuneResult {
   files: string[];
 }
 
-function resolveConfig(o: SquadFinetuneOptions, saved: AlbertConfig | null): AlbertConfig {
-  let cfg: AlbertConfig;
-  if (typeof o.config === 'object') cfg = o.config;
-  else if (o.config) cfg = loadAlbertConfig(o.config);
-  else if (saved) return saved;
-  else if (o.initCheckpoint) {
-    const c = loadConfigForCheckpoint(o.initCheckpoint);
-    if (!c) throw new OptionError(`{initCheckpoint} ${o.initCheckpoint} has no albert_config.json or config.json next to it: pass {config}`);
-    cfg = c;
-  } else throw new OptionError('missing {config} (a preset name such as base, a config JSON file, or a directory holding one) or {initCheckpoint}');
-  cfg = { ...cfg, classifierDropoutProb: o.dropoutProb ?? 0.1 };
-  if (o.albertDropoutRate !== undefined) cfg = { ...cfg, hiddenDropoutProb: o.albertDropoutRate, attentionProbsDropoutProb: o.albertDropoutRate };
-  return cfg;
-}
-
 function spmOf(o: SquadFinetuneOptions): string {
   if (o.spmModelFile) return o.spmModelFile;
-  const next = o.initCheckpoint ? spmModelNextTo(existsSync(join(o.initCheckpoint, 'config.json')) ? o.initCheckpoint : join(o.initCheckpoint, '..')) : undefined;
+  const next = spmNextToCheckpoint(o.initCheckpoint);
   if (!next) throw new OptionError('no tokenizer: pass {spmModelFile} (a SentencePiece .model)');
   return next;
 }
@@ -145,7 +131,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
   const seed = o.seed ?? 12345;
   const progress = o.progress;
   const saved = resumePoint(o.outputDir);
-  const config = resolveConfig(o, saved?.state.settings.config ?? null);
+  const config = resolveFinetuneConfig(o, saved?.state.settings.config ?? null);
   const specs = modelParams(config, head);
   const spm = spmOf(o);
   const tokenizer = AlbertTokenizer.fromSpmFile(spm, { doLowerCase: o.doLowerCase ?? true });
