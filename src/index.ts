@@ -45,3 +45,8 @@ export { readGlueSplit, type TextExample } from './tasks/glue/readers.ts';
 export { evaluateGluePredictions } from './tasks/glue/evaluate.ts';
 export { glueMetrics, mainMetric, classificationMetrics, regressionMetrics, matthewsCorrcoef, f1Binary, macroF1, pearson, spearman } from './tasks/classification/metrics.ts';
 export { createProgress, type ProgressSink, type ProgressOptions } from './train/progress.ts';
+// SQuAD: fine-tuning, the official evaluation, question answering.
+export { finetuneSquad, SQUAD_DEFAULTS, type SquadFinetuneOptions, type SquadFinetuneResult } from './tasks/squad/finetune.ts';
+export { readSquadFile, type SquadExample } from './tasks/squad/data.ts';
+export { evaluateSquad, evaluateSquadFiles } from './tasks/squad/metrics.ts';
+export { QuestionAnswerer, predictQuestionAnswering, type QuestionAnsweringOptions, type QuestionAnsweringResult } from './predict/question-answering.ts';
