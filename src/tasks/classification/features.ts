@@ -33,6 +33,11 @@ export interface ClassificationFeatures {
   labels: Int32Array | Float32Array;
   /** The examples' ids (the GLUE submission's index column). */
   ids: string[];
+  /**
+   * Multiple choice: each example is `choices` sequences ([CLS] context [SEP] option [SEP] ...),
+   * so the token arrays are [count, choices, seqLength] and the label is the right choice.
+   */
+  choices?: number;
 }
 
 /** Zeroed features for `ids.length` examples of `seqLength` tokens. */

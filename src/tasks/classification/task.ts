@@ -26,6 +26,8 @@ import { emptyFeatures, type ClassificationFeatures } from './features.ts';
 export interface ClassificationBatch {
   rows: number;
   seqLength: number;
+  /** Multiple choice: sequences per example (the token arrays are [rows, choices, seqLength]). */
+  choices?: number;
   inputIds: Int32Array;
   inputMask: Int32Array;
   segmentIds: Int32Array;
@@ -33,7 +35,7 @@ export interface ClassificationBatch {
 }
 
 export function batchFeeds(b: ClassificationBatch, withLabels = true): Feeds {
-  const shape = [b.rows, b.seqLength];
+  const shape = b.choices ? [b.rows, b.choices, b.seqLength] : [b.rows, b.seqLength];
   const feeds: Feeds = {
     input_ids: new ort.Tensor('int32', b.inputIds, shape),
     input_mask: new ort.Tensor('int32', b.inputMask, shape),
@@ -44,10 +46,12 @@ export function batchFeeds(b: ClassificationBatch, withLabels = true): Feeds {
 }
 
 function slice(f: ClassificationFeatures, from: number, n: number): ClassificationBatch {
-  const S = f.seqLength;
+  // One example's tokens: one sequence, or one per choice.
+  const S = f.seqLength * (f.choices ?? 1);
   return {
     rows: n,
-    seqLength: S,
+    seqLength: f.seqLength,
+    choices: f.choices,
     inputIds: f.inputIds.subarray(from * S, (from + n) * S),
     inputMask: f.inputMask.subarray(from * S, (from + n) * S),
     segmentIds: f.segmentIds.subarray(from * S, (from + n) * S),
@@ -57,10 +61,10 @@ function slice(f: ClassificationFeatures, from: number, n: number): Classificati
 
 /** The rows of `order` gathered into one batch. */
 function gather(f: ClassificationFeatures, order: ArrayLike<number>): ClassificationBatch {
-  const S = f.seqLength;
+  const S = f.seqLength * (f.choices ?? 1);
   const n = order.length;
   const { inputIds, inputMask, segmentIds, labels } = emptyFeatures(Array.from(order, String), S, f.labels instanceof Float32Array);
-  const b: ClassificationBatch = { rows: n, seqLength: S, inputIds, inputMask, segmentIds, labels };
+  const b: ClassificationBatch = { rows: n, seqLength: f.seqLength, choices: f.choices, inputIds, inputMask, segmentIds, labels };
   for (let i = 0; i < n; i++) {
     const r = order[i];
     b.inputIds.set(f.inputIds.subarray(r * S, (r + 1) * S), i * S);
@@ -96,8 +100,10 @@ export interface ClassificationTaskOptions {
   /** For messages: "glue MRPC", "classify". */
   name: string;
   config: AlbertConfig;
-  /** Label names; null for regression (one output). */
+  /** Label names; null for regression (one output). Multiple choice: a name per choice (A, B, C, D). */
   labels: string[] | null;
+  /** Multiple choice: the number of choices per example (the features are [count, choices, seq]). */
+  choices?: number;
   train: ClassificationFeatures | null;
   evalSets: EvalSet[];
   evalBatchSize: number;
@@ -109,9 +115,14 @@ export interface ClassificationTaskOptions {
   mainMetric: string;
 }
 
+/** The head of a classification task: a classifier over labels, or a scorer of each of `choices` sequences. */
+export function classifierGraph(numLabels: number, choices?: number): { head: string; numLabels?: number; numChoices?: number } {
+  return choices ? { head: 'multiple-choice', numChoices: choices } : { head: 'classifier', numLabels };
+}
+
 /** The inference graph of the classifier with the parameters as inputs (fed live tensors). */
-export function buildClassifierEvalModel(cfg: AlbertConfig, numLabels: number): Uint8Array {
-  const g = buildAlbertGraph({ ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 }, { head: 'classifier', train: false, numLabels });
+export function buildClassifierEvalModel(cfg: AlbertConfig, numLabels: number, choices?: number): Uint8Array {
+  const g = buildAlbertGraph({ ...cfg, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropoutProb: 0 }, { train: false, ...classifierGraph(numLabels, choices) });
   runPipeline(g, [...cleanupPasses(), lowerEinsumPass(), ...cleanupPasses()], { verify: true });
   return encodeModel(emitModel(g, { paramsAs: 'inputs', docString: 'ALBERT classifier evaluation (no dropout) compiled by albert-compiler' }));
 }
@@ -124,9 +135,10 @@ export class ClassifierRunner {
     readonly compileSeconds: number,
   ) {}
 
-  static async create(cfg: AlbertConfig, numLabels: number, threads = availableParallelism()): Promise<ClassifierRunner> {
+  /** `choices`: a multiple-choice scorer, whose `numLabels` logits per example are its choices. */
+  static async create(cfg: AlbertConfig, numLabels: number, threads = availableParallelism(), choices?: number): Promise<ClassifierRunner> {
     const t0 = performance.now();
-    const session = await createSession(buildClassifierEvalModel(cfg, numLabels), { threads });
+    const session = await createSession(buildClassifierEvalModel(cfg, numLabels, choices), { threads });
     return new ClassifierRunner(session, numLabels, (performance.now() - t0) / 1000);
   }
 
@@ -237,12 +249,12 @@ export function classificationTask(o: ClassificationTaskOptions): Task<Classific
   const train = o.train;
   // One inference session serves the evaluations during training and the results after it.
   let runner: Promise<ClassifierRunner> | null = null;
-  const runnerFor = (threads: number): Promise<ClassifierRunner> => (runner ??= ClassifierRunner.create(o.config, numLabels, threads));
+  const runnerFor = (threads: number): Promise<ClassifierRunner> => (runner ??= ClassifierRunner.create(o.config, numLabels, threads, o.choices));
   return {
     name: o.name,
-    graph: { head: 'classifier', numLabels },
+    graph: classifierGraph(numLabels, o.choices),
     mainMetric: o.mainMetric,
-    saveOptions: { head: 'classifier', labels: o.labels === null ? { regression: true } : { names: o.labels } },
+    saveOptions: o.choices ? { head: 'multiple-choice' } : { head: 'classifier', labels: o.labels === null ? { regression: true } : { names: o.labels } },
     feeds: (b) => batchFeeds(b),
     rows: (b) => b.rows,
     tokens: (b) => b.inputIds.length,
