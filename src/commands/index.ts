@@ -8,6 +8,7 @@ import EvaluateSquad from './evaluate/squad.ts';
 import Export from './export.ts';
 import FinetuneClassify from './finetune/classify.ts';
 import FinetuneGlue from './finetune/glue.ts';
+import FinetuneRace from './finetune/race.ts';
 import FinetuneSquad from './finetune/squad.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
@@ -28,6 +29,7 @@ export const commands = {
   export: Export,
   'finetune:classify': FinetuneClassify,
   'finetune:glue': FinetuneGlue,
+  'finetune:race': FinetuneRace,
   'finetune:squad': FinetuneSquad,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,

@@ -36,7 +36,7 @@ import type { Feeds } from '../../train/task.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
 import type { TextExample } from '../glue/readers.ts';
 import { cachedFeatures, pairEncoder, type ClassificationFeatures } from './features.ts';
-import { classificationTask, type ClassificationEval, type EvalSet, type TestSet } from './task.ts';
+import { classificationTask, classifierGraph, type ClassificationEval, type EvalSet, type TestSet } from './task.ts';
 
 /** A split as read: its examples and the file they came from. */
 export interface SplitData {
@@ -44,14 +44,18 @@ export interface SplitData {
   split: string;
   file: string;
   examples: TextExample[];
+  /** Features the data source made itself (multiple choice: RACE); else the examples are encoded as text pairs. */
+  features?: ClassificationFeatures;
 }
 
 /** What a data source (GLUE, your own files) gives the fine-tuning flow. */
 export interface ClassificationData {
   /** For messages and cache names: "glue-mrpc", "classify". */
   name: string;
-  /** Label names, or null for regression. */
+  /** Label names, or null for regression. Multiple choice: a name per choice. */
   labels: string[] | null;
+  /** Multiple choice: choices per example (its splits carry their own features). */
+  choices?: number;
   /** Reads a split only when it is needed (so --do-predict alone needs no training file). */
   train(): SplitData;
   /** Evaluation sets: metric suffix ('' or '_mm') and the predictions file each writes. */
@@ -187,11 +191,15 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
   const config = resolveFinetuneConfig(o, saved?.state.settings.config ?? null);
   if (o.maxSeqLength > config.maxPositionEmbeddings) throw new OptionError(`{maxSeqLength} ${o.maxSeqLength} exceeds the config's max_position_embeddings ${config.maxPositionEmbeddings}`);
   const numLabels = data.labels === null ? 1 : data.labels.length;
-  const specs = modelParams(config, 'classifier', { numLabels });
+  const graph = classifierGraph(numLabels, data.choices);
+  const specs = modelParams(config, graph.head, { numLabels: graph.numLabels });
+  // The head's outputs: the labels, or one score per choice.
+  const headOutputs = data.choices ? 1 : numLabels;
 
   // Data first: a bad file fails before anything slow.
   const encoder = pairEncoder(tokenizerSpec(o));
   const featuresOf = async (s: SplitData): Promise<ClassificationFeatures> => {
+    if (s.features) return s.features;
     if (s.examples.length === 0) throw new UserError(`${s.file}: no examples`);
     const r = await cachedFeatures(s.examples, encoder, data.labels, o.maxSeqLength, { cachedDir: o.cachedDir, name: `${data.name}_${s.split}`, sourceFile: s.file });
     if (r.path) progress.note(`${r.cached ? 'read cached features' : 'cached features'} ${r.path} (${s.examples.length} examples)`);
@@ -209,6 +217,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
     name: data.name,
     config,
     labels: data.labels,
+    choices: data.choices,
     train,
     evalSets,
     evalBatchSize: o.evalBatchSize,
@@ -249,7 +258,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
       },
       spmModelFile: tokenizerSpec(o).spmModelFile,
       progress,
-      initialValues: () => initialValues(o, specs, numLabels, progress),
+      initialValues: () => initialValues(o, specs, headOutputs, progress),
     });
   }
 
@@ -260,7 +269,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
     if (saved) from = existsSync(join(o.outputDir, BEST_DIR, MODEL_FILE)) ? join(o.outputDir, BEST_DIR) : existsSync(join(o.outputDir, MODEL_FILE)) ? o.outputDir : saved.latest.dir;
     else if (o.initCheckpoint) from = o.initCheckpoint;
     else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
-    const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, numLabels, progress)).values : (await loadCheckpoint(from, specs, { allowNonFinite: o.allowNonFinite })).values;
+    const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, headOutputs, progress)).values : (await loadCheckpoint(from, specs, { allowNonFinite: o.allowNonFinite })).values;
     const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
     const step = saved?.state.global_step ?? 0;
     results = { ...(await task.writeResults!({ outputDir: o.outputDir, params, from, step, threads: o.threads ?? availableParallelism(), progress })), from };
@@ -268,7 +277,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
   const from = results!.from;
   const files = [...results!.files];
   if (o.exportDir) {
-    const ex = await exportModel({ initCheckpoint: from, head: 'classifier', config, numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, allowNonFinite: o.allowNonFinite, log: (l) => progress.note(l) });
+    const ex = await exportModel({ initCheckpoint: from, head: graph.head, config, numLabels: graph.numLabels, spmModelFile: tokenizerSpec(o).spmModelFile, allowNonFinite: o.allowNonFinite, log: (l) => progress.note(l) });
     files.push(...writeExport(ex, o.exportDir));
     progress.note(`exported ${from} to ${o.exportDir}`);
   }
