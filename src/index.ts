@@ -50,3 +50,6 @@ export { finetuneSquad, SQUAD_DEFAULTS, type SquadFinetuneOptions, type SquadFin
 export { readSquadFile, type SquadExample } from './tasks/squad/data.ts';
 export { evaluateSquad, evaluateSquadFiles } from './tasks/squad/metrics.ts';
 export { QuestionAnswerer, predictQuestionAnswering, type QuestionAnsweringOptions, type QuestionAnsweringResult } from './predict/question-answering.ts';
+// RACE and multiple choice.
+export { finetuneRace, raceData, RACE_DEFAULTS, type RaceFinetuneOptions } from './tasks/race/finetune.ts';
+export { readRaceDir, readRaceFile, type RaceExample } from './tasks/race/data.ts';
