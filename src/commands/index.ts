@@ -8,10 +8,12 @@ import EvaluateSquad from './evaluate/squad.ts';
 import Export from './export.ts';
 import FinetuneClassify from './finetune/classify.ts';
 import FinetuneGlue from './finetune/glue.ts';
+import FinetuneMultipleChoice from './finetune/multiple-choice.ts';
 import FinetuneRace from './finetune/race.ts';
 import FinetuneSquad from './finetune/squad.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
+import PredictMultipleChoice from './predict/multiple-choice.ts';
 import PredictQuestionAnswering from './predict/question-answering.ts';
 import PredictTextClassification from './predict/text-classification.ts';
 import Pretrain from './pretrain.ts';
@@ -29,10 +31,12 @@ export const commands = {
   export: Export,
   'finetune:classify': FinetuneClassify,
   'finetune:glue': FinetuneGlue,
+  'finetune:multiple-choice': FinetuneMultipleChoice,
   'finetune:race': FinetuneRace,
   'finetune:squad': FinetuneSquad,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,
+  'predict:multiple-choice': PredictMultipleChoice,
   'predict:question-answering': PredictQuestionAnswering,
   'predict:text-classification': PredictTextClassification,
   pretrain: Pretrain,
