@@ -41,3 +41,24 @@ export function spmNextToCheckpoint(initCheckpoint: string | undefined): string 
   if (!initCheckpoint) return undefined;
   return spmModelNextTo(existsSync(join(initCheckpoint, 'config.json')) ? initCheckpoint : join(initCheckpoint, '..'));
 }
+
+/** A task's default schedule and sizes (the original script's flags). */
+export interface TrainingRecipe {
+  maxSeqLength: number;
+  trainBatchSize: number;
+  learningRate: number;
+  trainStep: number;
+  warmupStep: number;
+}
+
+/** The options with the recipe's value wherever the user left one out. */
+export function withRecipe<O extends Partial<TrainingRecipe>>(o: O, r: TrainingRecipe): O & TrainingRecipe {
+  return {
+    ...o,
+    maxSeqLength: o.maxSeqLength ?? r.maxSeqLength,
+    trainBatchSize: o.trainBatchSize ?? r.trainBatchSize,
+    learningRate: o.learningRate ?? r.learningRate,
+    trainStep: o.trainStep ?? r.trainStep,
+    warmupStep: o.warmupStep ?? r.warmupStep,
+  };
+}

@@ -12,7 +12,7 @@ import { OptionError } from '../../util/errors.ts';
 import { accuracy } from '../classification/metrics.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult, type SplitData } from '../classification/finetune.ts';
 import type { ClassificationFeatures } from '../classification/features.ts';
-import { spmNextToCheckpoint } from '../finetune-setup.ts';
+import { spmNextToCheckpoint, withRecipe } from '../finetune-setup.ts';
 import { RACE_NUM_CHOICES, readRaceDir, readRaceFile, type RaceExample, type RaceSplit } from './data.ts';
 import { raceFeatures } from './features.ts';
 
@@ -93,13 +93,5 @@ export function raceData(o: RaceFinetuneOptions): ClassificationData {
 }
 
 export async function finetuneRace(o: RaceFinetuneOptions): Promise<FinetuneResult> {
-  const D = RACE_DEFAULTS;
-  return finetuneClassifier(raceData(o), {
-    ...o,
-    maxSeqLength: o.maxSeqLength ?? D.maxSeqLength,
-    trainBatchSize: o.trainBatchSize ?? D.trainBatchSize,
-    learningRate: o.learningRate ?? D.learningRate,
-    trainStep: o.trainStep ?? D.trainStep,
-    warmupStep: o.warmupStep ?? D.warmupStep,
-  });
+  return finetuneClassifier(raceData(o), withRecipe(o, RACE_DEFAULTS));
 }

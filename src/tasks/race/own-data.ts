@@ -24,7 +24,7 @@ import { OptionError, UserError } from '../../util/errors.ts';
 import { accuracy } from '../classification/metrics.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult, type SplitData } from '../classification/finetune.ts';
 import type { ClassificationFeatures } from '../classification/features.ts';
-import { spmNextToCheckpoint } from '../finetune-setup.ts';
+import { spmNextToCheckpoint, withRecipe } from '../finetune-setup.ts';
 import type { RaceExample } from './data.ts';
 import { raceFeatures } from './features.ts';
 
@@ -188,13 +188,5 @@ export function ownMultipleChoiceData(o: MultipleChoiceFinetuneOptions): Classif
 }
 
 export async function finetuneMultipleChoice(o: MultipleChoiceFinetuneOptions): Promise<FinetuneResult> {
-  const D = MULTIPLE_CHOICE_DEFAULTS;
-  return finetuneClassifier(ownMultipleChoiceData(o), {
-    ...o,
-    maxSeqLength: o.maxSeqLength ?? D.maxSeqLength,
-    trainBatchSize: o.trainBatchSize ?? D.trainBatchSize,
-    learningRate: o.learningRate ?? D.learningRate,
-    trainStep: o.trainStep ?? D.trainStep,
-    warmupStep: o.warmupStep ?? D.warmupStep,
-  });
+  return finetuneClassifier(ownMultipleChoiceData(o), withRecipe(o, MULTIPLE_CHOICE_DEFAULTS));
 }
