@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
 
 export default class FinetuneClassify extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on your own classification or regression data (CSV, TSV or JSON Lines).';
@@ -35,6 +35,7 @@ export default class FinetuneClassify extends AlbertCommand {
     const { finetuneClassify } = await import('../../tasks/classification/own-finetune.ts');
     const { progress, options } = await commonOptions(flags);
     const r = await finetuneClassify({
+      ...recipeOptions(flags),
       ...(options as unknown as Parameters<typeof finetuneClassify>[0]),
       trainFile: flags['train-file'],
       validationFile: flags['validation-file'],
@@ -43,11 +44,6 @@ export default class FinetuneClassify extends AlbertCommand {
       textPairColumn: flags['text-pair-column'],
       labelColumn: flags['label-column'],
       regression: flags.regression,
-      maxSeqLength: flags['max-seq-length'],
-      trainBatchSize: flags['train-batch-size'],
-      learningRate: flags['learning-rate'],
-      trainStep: flags['train-step'],
-      warmupStep: flags['warmup-step'],
     });
     progress.stop();
     if (!flags.json) for (const f of r.files) this.note(`wrote ${f}`);

@@ -99,3 +99,9 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
     },
   };
 }
+
+/** The schedule and size flags every fine-tuning command has, as the library's recipe options (absent: the task's defaults). */
+export function recipeOptions(flags: Record<string, unknown>): { maxSeqLength?: number; trainBatchSize?: number; learningRate?: number; trainStep?: number; warmupStep?: number } {
+  const n = (k: string): number | undefined => (flags[k] === undefined ? undefined : (flags[k] as number));
+  return { maxSeqLength: n('max-seq-length'), trainBatchSize: n('train-batch-size'), learningRate: n('learning-rate'), trainStep: n('train-step'), warmupStep: n('warmup-step') };
+}

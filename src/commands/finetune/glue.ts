@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
 
 export default class FinetuneGlue extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on a GLUE task, as the original run_classifier.py / run_glue.sh.';
@@ -33,14 +33,10 @@ export default class FinetuneGlue extends AlbertCommand {
     const { finetuneGlue } = await import('../../tasks/glue/finetune.ts');
     const { progress, options } = await commonOptions(flags);
     const r = await finetuneGlue({
+      ...recipeOptions(flags),
       ...(options as unknown as Parameters<typeof finetuneGlue>[0]),
       taskName: flags['task-name'],
       dataDir: flags['data-dir'],
-      maxSeqLength: flags['max-seq-length'],
-      trainBatchSize: flags['train-batch-size'],
-      learningRate: flags['learning-rate'],
-      trainStep: flags['train-step'],
-      warmupStep: flags['warmup-step'],
     });
     progress.stop();
     if (!flags.json) for (const f of r.files) this.note(`wrote ${f}`);

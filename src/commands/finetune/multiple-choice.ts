@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
 
 export default class FinetuneMultipleChoice extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on your own multiple-choice questions (JSONL), with the RACE head.';
@@ -33,16 +33,12 @@ export default class FinetuneMultipleChoice extends AlbertCommand {
     const { finetuneMultipleChoice } = await import('../../tasks/race/own-data.ts');
     const { progress, options } = await commonOptions(flags);
     const r = await finetuneMultipleChoice({
+      ...recipeOptions(flags),
       ...(options as unknown as Parameters<typeof finetuneMultipleChoice>[0]),
       trainFile: flags['train-file'],
       validationFile: flags['validation-file'],
       testFile: flags['test-file'],
-      maxSeqLength: flags['max-seq-length'],
       maxQaLength: flags['max-qa-length'],
-      trainBatchSize: flags['train-batch-size'],
-      learningRate: flags['learning-rate'],
-      trainStep: flags['train-step'],
-      warmupStep: flags['warmup-step'],
     });
     progress.stop();
     if (!flags.json) for (const f of r.files) this.note(`wrote ${f}`);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
 
 export default class FinetuneRace extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on RACE (multiple-choice reading comprehension), as the original run_race.py.';
@@ -34,17 +34,13 @@ export default class FinetuneRace extends AlbertCommand {
     const { finetuneRace } = await import('../../tasks/race/finetune.ts');
     const { progress, options } = await commonOptions(flags);
     const r = await finetuneRace({
+      ...recipeOptions(flags),
       ...(options as unknown as Parameters<typeof finetuneRace>[0]),
       dataDir: flags['data-dir'],
       trainFile: flags['train-file'],
       evalFile: flags['eval-file'],
       predictFile: flags['predict-file'],
-      maxSeqLength: flags['max-seq-length'],
       maxQaLength: flags['max-qa-length'],
-      trainBatchSize: flags['train-batch-size'],
-      learningRate: flags['learning-rate'],
-      trainStep: flags['train-step'],
-      warmupStep: flags['warmup-step'],
     });
     progress.stop();
     if (!flags.json) for (const f of r.files) this.note(`wrote ${f}`);
