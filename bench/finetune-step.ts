@@ -13,10 +13,9 @@
  *
  * Each case runs in its own process so that peak RSS is that case's.
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gemm, peakRssMb, type CaseResult } from './gemm.ts';
+import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -90,17 +89,8 @@ async function step(): Promise<CaseResult> {
   trainer.setState(new Map(modelParams(cfg, 'classifier', { numLabels: NUM_LABELS }).map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
   const flops = analyzeGraph(trainer.compiled.graph, { batchSize: B, seqLength: S, dims: { batch: B, seq: S } }).flops.total ?? NaN;
   const data = epochBatches(train, B, 1, null);
-  const times: number[] = [];
-  let loss = NaN;
-  let firstStepSeconds = NaN;
-  for (let i = 0; i <= steps; i++) {
-    const res = await trainer.step(i, [await data.next()]);
-    loss = res.loss;
-    if (i > 0) times.push(res.seconds); // the first run includes onnxruntime's warm-up
-    else firstStepSeconds = res.seconds;
-  }
-  const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const t = await timeSteps(steps, async (i) => trainer.step(i, [await data.next()]));
+  const median = t.medianStepSeconds;
   return {
     case: `base-classifier-${B}x${S}`,
     nodes: trainer.compiled.stats.nodes,
@@ -108,15 +98,11 @@ async function step(): Promise<CaseResult> {
     compileSeconds: trainer.compileSeconds,
     sessionSeconds: trainer.sessionSeconds,
     setupSeconds,
-    firstStepSeconds,
-    stepSeconds: times,
-    meanStepSeconds: mean,
-    medianStepSeconds: median,
+    ...t,
     examplesPerSecond: B / median,
     tokensPerSecond: (B * S) / median,
     stepGflop: flops / 1e9,
     achievedGflops: flops / median / 1e9,
-    loss,
     peakRssMb: peakRssMb(),
   };
 }
@@ -132,32 +118,18 @@ if (single) {
   process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
 } else {
   const only = (flag('--only') ?? 'gemm,step').split(',');
-  const self = fileURLToPath(import.meta.url);
-  const results: CaseResult[] = [];
-  const started = new Date();
-  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; threads ${threads}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${started.toISOString()}`);
-  for (const c of only) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--case', c, '--threads', String(threads), '--steps', String(steps), '--batch', String(B), '--seq', String(S)], {
-      encoding: 'utf8',
-      maxBuffer: 16 << 20,
-    });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as CaseResult;
-    results.push(r);
-    console.log(JSON.stringify(r));
-  }
+  const results = runCasesInChildren(fileURLToPath(import.meta.url), only, ['--steps', String(steps), '--batch', String(B), '--seq', String(S)], threads);
   const g = results.find((r) => r.case === 'gemm');
   console.log('');
   console.log('summary');
-  if (g) console.log(`  onnxruntime fp32 GEMM ${g.shape}: ${(g.gflopsMedian as number).toFixed(0)} GFLOP/s median (best ${(g.gflopsBest as number).toFixed(0)})`);
+  if (g) console.log(gemmLine(g));
   for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
-    const frac = g
-      ? ` = ${((100 * (r.achievedGflops as number)) / (g.gflopsBest as number)).toFixed(0)}% of the GEMM's best rate (${((100 * (r.achievedGflops as number)) / (g.gflopsMedian as number)).toFixed(0)}% of its median)`
-      : '';
+    const frac = shareOfGemm(r, g);
     console.log(
       `  ALBERT-base fine-tuning step (classifier, 2 labels, AdamW) ${B} x ${S}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ` +
         `${(r.examplesPerSecond as number).toFixed(1)} examples/s, ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
         `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${frac}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
     );
   }
-  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
+  console.log(`after: ${loadLine()}`);
 }

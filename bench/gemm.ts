@@ -1,7 +1,10 @@
 /**
  * What the training-step benchmarks share: onnxruntime's own GEMM rate on this machine, measured
- * in the same run as the step so the two figures see the same load, and the peak RSS.
+ * in the same run as the step so the two figures see the same load, the peak RSS, the timing of
+ * steps, the driver that runs each case in its own process, and the summary lines.
  */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../src/backends/onnx/emit.ts';
 import { createSession } from '../src/backends/onnx/session.ts';
@@ -40,4 +43,62 @@ export async function gemm(threads: number): Promise<CaseResult> {
   const mid = times[Math.floor(times.length / 2)];
   const flops = 2 * M * K * N;
   return { case: 'gemm', shape: `${M}x${K}x${N}`, medianSeconds: mid, bestSeconds: times[0], gflopsMedian: flops / mid / 1e9, gflopsBest: flops / times[0] / 1e9 };
+}
+
+/** The figures of timed training steps: the first (onnxruntime's warm-up) apart, then mean and median. */
+export interface StepTimes {
+  firstStepSeconds: number;
+  stepSeconds: number[];
+  meanStepSeconds: number;
+  medianStepSeconds: number;
+  loss: number;
+}
+
+/** Runs `steps` + 1 steps; the first includes onnxruntime's warm-up and is not counted. */
+export async function timeSteps(steps: number, run: (i: number) => Promise<{ seconds: number; loss: number }>): Promise<StepTimes> {
+  const times: number[] = [];
+  let loss = NaN;
+  let first = NaN;
+  for (let i = 0; i <= steps; i++) {
+    const res = await run(i);
+    loss = res.loss;
+    if (i > 0) times.push(res.seconds);
+    else first = res.seconds;
+  }
+  return {
+    firstStepSeconds: first,
+    stepSeconds: times,
+    meanStepSeconds: times.reduce((a, b) => a + b, 0) / times.length,
+    medianStepSeconds: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)],
+    loss,
+  };
+}
+
+export const loadLine = (): string => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`;
+
+/**
+ * Runs each case in its own process (`<self> --case <name> ...args`), so one case's memory and
+ * warm-up do not colour the next; prints the machine line and each result; returns the results.
+ */
+export function runCasesInChildren(self: string, cases: string[], args: string[], threads: number): CaseResult[] {
+  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; threads ${threads}; ${loadLine()}`);
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--case', c, '--threads', String(threads), ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as CaseResult;
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  return results;
+}
+
+/** The GEMM summary line, and a step's rate as a share of the GEMM's best (and median) rate. */
+export function gemmLine(g: CaseResult): string {
+  return `  onnxruntime fp32 GEMM ${g.shape}: ${(g.gflopsMedian as number).toFixed(0)} GFLOP/s median (best ${(g.gflopsBest as number).toFixed(0)})`;
+}
+
+export function shareOfGemm(r: CaseResult, g: CaseResult | undefined, withMedian = true): string {
+  if (!g) return '';
+  const pct = (x: number): string => ((100 * (r.achievedGflops as number)) / x).toFixed(0);
+  return ` = ${pct(g.gflopsBest as number)}% of the GEMM's best rate${withMedian ? ` (${pct(g.gflopsMedian as number)}% of its median)` : ''}`;
 }

@@ -10,11 +10,10 @@
  *
  * Each case runs in its own process so that peak RSS is that case's.
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compileModel } from '../src/compile.ts';
-import { gemm, peakRssMb, type CaseResult } from './gemm.ts';
+import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -67,27 +66,17 @@ async function step(S: number): Promise<CaseResult> {
   const r = new InitRng(2);
   trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
   const flops = analyzeGraph(trainer.compiled.graph, { batchSize: B, seqLength: S, dims: { batch: B, seq: S } }).flops.total ?? NaN;
-  const times: number[] = [];
-  let loss = NaN;
-  for (let i = 0; i <= steps; i++) {
-    const res = await trainer.step(i, [syntheticBatch(B, S, P, cfg.vocabSize, i)]);
-    loss = res.loss;
-    if (i > 0) times.push(res.seconds); // the first run includes onnxruntime's warm-up
-  }
-  const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticBatch(B, S, P, cfg.vocabSize, i)]));
+  const median = t.medianStepSeconds;
   return {
     case: `base-${B}x${S}`,
     compileSeconds: trainer.compileSeconds,
     sessionSeconds: trainer.sessionSeconds,
     setupSeconds,
-    stepSeconds: times,
-    meanStepSeconds: mean,
-    medianStepSeconds: median,
+    ...t,
     tokensPerSecond: (B * S) / median,
     stepGflop: flops / 1e9,
     achievedGflops: flops / median / 1e9,
-    loss,
     peakRssMb: peakRssMb(),
   };
 }
@@ -103,27 +92,19 @@ if (single) {
   process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
 } else {
   const only = (flag('--only') ?? 'gemm,compile,128,512').split(',');
-  const self = fileURLToPath(import.meta.url);
-  const results: CaseResult[] = [];
-  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; threads ${threads}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  for (const c of only) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--case', c, '--threads', String(threads), '--steps', String(steps)], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as CaseResult;
-    results.push(r);
-    console.log(JSON.stringify(r));
-  }
+  const results = runCasesInChildren(fileURLToPath(import.meta.url), only, ['--steps', String(steps)], threads);
   const g = results.find((r) => r.case === 'gemm');
   console.log('');
   console.log('summary');
-  if (g) console.log(`  onnxruntime fp32 GEMM ${g.shape}: ${(g.gflopsMedian as number).toFixed(0)} GFLOP/s median (best ${(g.gflopsBest as number).toFixed(0)})`);
+  if (g) console.log(gemmLine(g));
   const cmp = results.find((r) => r.case === 'compile') as Record<string, { seconds: number; nodes: number }> | undefined;
   if (cmp) console.log(`  compile (pretraining, train mode): base ${cmp.base.seconds.toFixed(2)} s (${cmp.base.nodes} nodes), xxlarge ${cmp.xxlarge.seconds.toFixed(2)} s (${cmp.xxlarge.nodes} nodes)`);
   for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
-    const frac = g ? ` = ${((100 * (r.achievedGflops as number)) / (g.gflopsBest as number)).toFixed(0)}% of the GEMM's best rate` : '';
+    const frac = shareOfGemm(r, g, false);
     console.log(
       `  ALBERT-base train step ${String(r.case).slice(5)}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
         `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${frac}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
     );
   }
-  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`after: ${loadLine()}`);
 }
