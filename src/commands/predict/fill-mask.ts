@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { AlbertCommand, allowNonFiniteFlag } from '../base.ts';
+import { AlbertCommand } from '../base.ts';
+import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
 
 export default class FillMaskCommand extends AlbertCommand {
   static override summary = 'Predict the tokens behind each [MASK] in a text with a masked-LM model.';
@@ -19,12 +20,8 @@ export default class FillMaskCommand extends AlbertCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with an MLM head' }),
+    ...modelLoadFlags,
     'top-k': Flags.integer({ min: 1, default: 5, description: 'candidates per [MASK]' }),
-    'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
-    config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
-    'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
-    threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
-    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
@@ -33,15 +30,7 @@ export default class FillMaskCommand extends AlbertCommand {
     const { FillMask, checkFillMaskInput } = await import('../../predict/fill-mask.ts');
     checkFillMaskInput(args.text, flags['top-k']);
     const t0 = performance.now();
-    const model = await FillMask.load({
-      model: flags.model,
-      spmModelFile: flags['spm-model-file'],
-      config: flags.config,
-      doLowerCase: flags['do-lower-case'],
-      threads: flags.threads,
-      allowNonFinite: flags['allow-nonfinite-weights'],
-      log: (line) => this.note(line),
-    });
+    const model = await FillMask.load(modelLoadOptions(flags, (line) => this.note(line)));
     const loadSeconds = (performance.now() - t0) / 1000;
     // Reported once the text is known to fit, so that a text the model cannot take fails in one line.
     const r = await model.predict(args.text, flags['top-k']);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { UserError } from '../../util/errors.ts';
-import { AlbertCommand, allowNonFiniteFlag } from '../base.ts';
+import { AlbertCommand } from '../base.ts';
+import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
 
 export default class MultipleChoiceCommand extends AlbertCommand {
   static override summary = 'Score the options of a multiple-choice question with a fine-tuned multiple-choice model.';
@@ -14,17 +15,13 @@ export default class MultipleChoiceCommand extends AlbertCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint with a multiple-choice head' }),
+    ...modelLoadFlags,
     context: Flags.string({ description: 'the passage' }),
     question: Flags.string({ description: 'the question ("_" marks a blank the option fills)' }),
     option: Flags.string({ multiple: true, description: 'an answer option (repeat for each)' }),
     input: Flags.string({ char: 'i', description: 'JSONL questions {context, question, options} (- for stdin) instead of --context/--question/--option' }),
     'max-seq-length': Flags.integer({ default: 128, min: 4, description: 'tokens per option sequence' }),
     'max-qa-length': Flags.integer({ default: 64, min: 1, description: 'the question-with-option keeps its last this many pieces' }),
-    'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
-    config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory' }),
-    'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
-    threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
-    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
@@ -38,10 +35,7 @@ export default class MultipleChoiceCommand extends AlbertCommand {
     }
     const inputs = flags.input !== undefined ? readMultipleChoiceInputs(flags.input) : [{ context: flags.context!, question: flags.question!, options: flags.option! }];
     const t0 = performance.now();
-    const model = await MultipleChoicePredictor.load({
-      model: flags.model, spmModelFile: flags['spm-model-file'], config: flags.config, doLowerCase: flags['do-lower-case'],
-      threads: flags.threads, allowNonFinite: flags['allow-nonfinite-weights'], log: (line) => this.note(line),
-    });
+    const model = await MultipleChoicePredictor.load(modelLoadOptions(flags, (line) => this.note(line)));
     this.note(`loaded ${flags.model} (${model.kind === 'export' ? 'export' : 'checkpoint, exported in memory'}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     const results = [];
     for (const x of inputs) results.push(await model.predict(x, { maxSeqLength: flags['max-seq-length'], maxQaLength: flags['max-qa-length'] }));

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../util/errors.ts';
-import { AlbertCommand, allowNonFiniteFlag } from '../base.ts';
+import { AlbertCommand } from '../base.ts';
+import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
 
 /** An answer's text on one line: control characters (newlines, tabs) as JSON escapes. */
 // eslint-disable-next-line no-control-regex
@@ -18,6 +19,7 @@ export default class QuestionAnsweringCommand extends AlbertCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export --head squad` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with the span head' }),
+    ...modelLoadFlags,
     question: Flags.string({ char: 'q', required: true, description: 'the question' }),
     context: Flags.string({ description: 'the text to find the answer in' }),
     'context-file': Flags.string({ description: 'read the context from a file (- for stdin) instead of --context' }),
@@ -27,11 +29,6 @@ export default class QuestionAnsweringCommand extends AlbertCommand {
     'max-seq-length': Flags.integer({ description: "longest window with the question, [CLS] and two [SEP] (default 384, or the model's max_position_embeddings when smaller)" }),
     'max-query-length': Flags.integer({ description: 'the question is cut to this many pieces (default 64)' }),
     'n-best-size': Flags.integer({ description: 'candidate starts and ends per window, and the n-best list the scores are a softmax over (default 20)' }),
-    'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
-    config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
-    'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
-    threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
-    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
@@ -52,15 +49,7 @@ export default class QuestionAnsweringCommand extends AlbertCommand {
     const input = { question: flags.question, context: flags.context ?? readContextFile(flags['context-file']!) };
     checkQuestionAnsweringInput(input);
     const t0 = performance.now();
-    const model = await QuestionAnswerer.load({
-      model: flags.model,
-      spmModelFile: flags['spm-model-file'],
-      config: flags.config,
-      doLowerCase: flags['do-lower-case'],
-      threads: flags.threads,
-      allowNonFinite: flags['allow-nonfinite-weights'],
-      log: (line) => this.note(line),
-    });
+    const model = await QuestionAnswerer.load(modelLoadOptions(flags, (line) => this.note(line)));
     const loadSeconds = (performance.now() - t0) / 1000;
     // Reported once the question is known to fit, so that one the model cannot take fails in one line.
     const s = model.settings(settings);

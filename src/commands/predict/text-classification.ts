@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { UserError } from '../../ir/errors.ts';
-import { AlbertCommand, allowNonFiniteFlag } from '../base.ts';
+import { AlbertCommand } from '../base.ts';
+import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
 
 export default class TextClassificationCommand extends AlbertCommand {
   static override summary = 'Classify a text or a text pair with a fine-tuned sequence classifier.';
@@ -23,13 +24,9 @@ export default class TextClassificationCommand extends AlbertCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', required: true, description: 'an `albert export` directory, or a checkpoint (directory, .safetensors, TF prefix, .tar.gz) with a classifier head' }),
+    ...modelLoadFlags,
     input: Flags.string({ char: 'i', description: 'a file with one text, or text<TAB>pair, per line (- for stdin), instead of the arguments' }),
     'top-k': Flags.integer({ min: 1, description: 'print only the k best labels (default: all)' }),
-    'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
-    config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
-    'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
-    threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
-    'allow-nonfinite-weights': allowNonFiniteFlag,
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
@@ -42,15 +39,7 @@ export default class TextClassificationCommand extends AlbertCommand {
     // The file is read (and checked) before the model is loaded.
     const inputs = flags.input !== undefined ? readTextInputs(flags.input) : [{ text: args.text!, textPair: args.pair ?? null }];
     const t0 = performance.now();
-    const model = await TextClassifier.load({
-      model: flags.model,
-      spmModelFile: flags['spm-model-file'],
-      config: flags.config,
-      doLowerCase: flags['do-lower-case'],
-      threads: flags.threads,
-      allowNonFinite: flags['allow-nonfinite-weights'],
-      log: (line) => this.note(line),
-    });
+    const model = await TextClassifier.load(modelLoadOptions(flags, (line) => this.note(line)));
     const loadSeconds = (performance.now() - t0) / 1000;
     // Reported once the texts are known to fit, so that one the model cannot take fails in one line.
     const results = await model.predictAll(inputs, flags['top-k']);

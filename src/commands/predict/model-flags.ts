@@ -1,0 +1,45 @@
+/**
+ * The flags every `albert predict` command loads its model with (an export or a checkpoint),
+ * and the load options they give; each command adds its `--model` flag (whose help names the
+ * head it needs) and its own inputs.
+ */
+import { Flags } from '@oclif/core';
+import { allowNonFiniteFlag } from '../base.ts';
+
+export const modelLoadFlags = {
+  'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
+  config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
+  'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
+  threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
+  'allow-nonfinite-weights': allowNonFiniteFlag,
+};
+
+export interface ModelLoadFlags {
+  model: string;
+  'spm-model-file'?: string;
+  config?: string;
+  'do-lower-case'?: boolean;
+  threads?: number;
+  'allow-nonfinite-weights': boolean;
+}
+
+/** The library's load options from the shared flags. */
+export function modelLoadOptions(flags: ModelLoadFlags, log: (line: string) => void): {
+  model: string;
+  spmModelFile?: string;
+  config?: string;
+  doLowerCase?: boolean;
+  threads?: number;
+  allowNonFinite: boolean;
+  log: (line: string) => void;
+} {
+  return {
+    model: flags.model,
+    spmModelFile: flags['spm-model-file'],
+    config: flags.config,
+    doLowerCase: flags['do-lower-case'],
+    threads: flags.threads,
+    allowNonFinite: flags['allow-nonfinite-weights'],
+    log,
+  };
+}
