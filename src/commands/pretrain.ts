@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { loopFlags } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
 import { AlbertCommand } from './base.ts';
@@ -22,11 +23,11 @@ export default class Pretrain extends AlbertCommand {
   static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file', maxPredictions: '--max-predictions-per-seq' };
 
   static override flags = {
+    ...loopFlags,
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
     'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),
     'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint, .safetensors, HF directory or .tar.gz' }),
-    'allow-nonfinite-weights': Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' }),
     'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, large, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
     'do-train': Flags.boolean({ default: false, description: 'train' }),
     'do-eval': Flags.boolean({ default: false, description: 'evaluate on --eval-file at every checkpoint (or, without --do-train, the given model once)' }),
@@ -39,19 +40,9 @@ export default class Pretrain extends AlbertCommand {
     'num-train-steps': Flags.integer({ default: 125000, min: 1, description: 'updates in all (the decay reaches 0 there)' }),
     'num-warmup-steps': Flags.integer({ default: 3125, min: 0, description: 'linear warmup steps' }),
     'save-checkpoints-steps': Flags.integer({ default: 5000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
-    'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
     'max-eval-steps': Flags.integer({ default: 100, min: 1, description: 'evaluate on at most this many batches' }),
-    'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (gradient accumulation; exact: the update equals one big batch\'s)' }),
-    threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores); resume with the same number for identical bytes' }),
-    seed: Flags.integer({ default: 12345, description: 'seed of the initial weights, the data order and the dropout masks' }),
     device: Flags.string({ default: 'cpu', options: ['cpu', 'cuda'], description: 'where to run' }),
-    'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf (no update) instead of stopping' }),
-    'no-memory-check': Flags.boolean({ default: false, description: 'train even when the step\'s memory estimate (as `albert inspect` computes it) exceeds this machine\'s memory' }),
-    resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from (one found there is resumed from anyway)' }),
     'spm-model-file': Flags.string({ description: 'SentencePiece model to copy next to the final model as spiece.model' }),
-    'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
-    'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
-    json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
   };
 
   async run(): Promise<void> {

@@ -4,15 +4,16 @@
  * take run_glue.sh's for the task (so those flags have no oclif default there).
  */
 import { Flags } from '@oclif/core';
+import { loopFlags } from '../loop-flags.ts';
 import { numberFlag } from '../number-flag.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 
 export { numberFlag };
 
 export const finetuneFlags = {
+  ...loopFlags,
   'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from' }),
   'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
-  'allow-nonfinite-weights': Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' }),
   'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
   'vocab-file': Flags.string({ description: 'WordPiece vocab.txt (Chinese models) instead of --spm-model-file' }),
@@ -23,22 +24,12 @@ export const finetuneFlags = {
   'eval-batch-size': Flags.integer({ default: 8, min: 1, description: 'examples per evaluation batch' }),
   'predict-batch-size': Flags.integer({ default: 8, min: 1, description: 'examples per prediction batch' }),
   'save-checkpoints-steps': Flags.integer({ default: 1000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
-  'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
   optimizer: Flags.string({ default: 'adamw', options: ['adamw', 'lamb'], description: 'the optimizer (the original fine-tunes with AdamW)' }),
   'cached-dir': Flags.string({ description: 'cache the encoded features here as TFRecords (reused when the data, tokenizer, sequence length and labels match)' }),
   'dropout-prob': numberFlag({ default: 0.1, description: 'dropout on the pooled output before the classifier' }),
   'albert-dropout-rate': numberFlag({ description: 'the encoder\'s dropout while fine-tuning (default: the config\'s; 0 is the v2 recipe)' }),
   'reinit-head': Flags.boolean({ default: false, description: 'start the classifier head afresh (e.g. a checkpoint fine-tuned with another label count)' }),
-  'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (exact gradient accumulation)' }),
-  threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores); resume with the same number for identical bytes' }),
-  seed: Flags.integer({ default: 12345, description: 'seed of fresh weights, the data order and the dropout masks' }),
-  'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf (no update) instead of stopping' }),
-  'no-memory-check': Flags.boolean({ default: false, description: 'train even when the step\'s memory estimate (as `albert inspect` computes it) exceeds this machine\'s memory' }),
-  resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from (one found there is resumed from anyway)' }),
   'export-dir': Flags.string({ description: 'write the ONNX export of the resulting model here (for transformers.js and `albert predict text-classification`)' }),
-  'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
-  'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
-  json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
 };
 
 /** Library option -> flag, where the flag is not the option's kebab-case name. */

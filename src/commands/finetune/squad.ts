@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { loopFlags } from '../loop-flags.ts';
 import { AlbertCommand } from '../base.ts';
 import { numberFlag } from '../number-flag.ts';
 
@@ -17,6 +18,7 @@ export default class FinetuneSquad extends AlbertCommand {
   static override optionFlags = { config: '--albert-config-file', allowNonFinite: '--allow-nonfinite-weights' };
 
   static override flags = {
+    ...loopFlags,
     version: Flags.string({ required: true, options: ['1.1', '2.0'], description: 'the SQuAD version of the data' }),
     head: Flags.string({ options: ['squad', 'squad2'], description: 'squad: the span head (HF); squad2: the original v2 head (default: squad for 1.1, squad2 for 2.0)' }),
     'train-file': Flags.string({ description: 'SQuAD JSON to train on' }),
@@ -39,7 +41,6 @@ export default class FinetuneSquad extends AlbertCommand {
     'num-train-epochs': numberFlag({ default: 2, description: 'epochs over the training questions (steps = questions / batch x epochs)' }),
     'warmup-proportion': numberFlag({ default: 0.1, description: 'the share of the steps spent warming up' }),
     'save-checkpoints-steps': Flags.integer({ default: 1000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
-    'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
     'n-best-size': Flags.integer({ default: 20, min: 1, description: 'answers kept per question in nbest_predictions.json' }),
     'max-answer-length': Flags.integer({ default: 30, min: 1, description: 'longest answer, in pieces' }),
     'start-n-top': Flags.integer({ min: 1, description: 'squad2 head: starts in the beam (default 5, as the original)' }),
@@ -48,17 +49,7 @@ export default class FinetuneSquad extends AlbertCommand {
     'dropout-prob': numberFlag({ default: 0.1, description: 'dropout of the v2 answer-class head' }),
     'albert-dropout-rate': numberFlag({ description: 'the encoder\'s dropout while fine-tuning (default: the config\'s)' }),
     optimizer: Flags.string({ default: 'adamw', options: ['adamw', 'lamb'], description: 'the optimizer' }),
-    'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (exact gradient accumulation)' }),
-    threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores)' }),
-    seed: Flags.integer({ default: 12345, description: 'seed of fresh weights, the data order and the dropout masks' }),
     'export-dir': Flags.string({ description: 'write the ONNX export of the resulting model here' }),
-    resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from' }),
-    'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf instead of stopping' }),
-    'no-memory-check': Flags.boolean({ default: false, description: 'train even when the step\'s memory estimate exceeds this machine\'s memory' }),
-    'allow-nonfinite-weights': Flags.boolean({ default: false, description: 'load weights holding NaN or Inf (for debugging)' }),
-    'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
-    'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
-    json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
   };
 
   async run(): Promise<void> {

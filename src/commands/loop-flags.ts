@@ -1,0 +1,21 @@
+/**
+ * The flags of the training loop that every training command shares (pretrain, finetune glue,
+ * classify, race, multiple-choice, squad): run control, resume, progress and JSON lines. The
+ * training data, schedule and model flags stay with each command.
+ */
+import { Flags } from '@oclif/core';
+import { allowNonFiniteFlag } from './base.ts';
+
+export const loopFlags = {
+  'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
+  'grad-accum': Flags.integer({ default: 1, min: 1, description: 'micro-batches per update (gradient accumulation; exact: the update equals one big batch\'s)' }),
+  threads: Flags.integer({ min: 1, description: 'onnxruntime intra-op threads (default: all cores); resume with the same number for identical bytes' }),
+  seed: Flags.integer({ default: 12345, description: 'seed of fresh weights, the data order and the dropout masks' }),
+  'skip-nonfinite-steps': Flags.boolean({ default: false, description: 'skip a step whose loss is NaN/Inf (no update) instead of stopping' }),
+  'no-memory-check': Flags.boolean({ default: false, description: 'train even when the step\'s memory estimate (as `albert inspect` computes it) exceeds this machine\'s memory' }),
+  'allow-nonfinite-weights': allowNonFiniteFlag,
+  resume: Flags.boolean({ default: false, description: 'require a checkpoint in --output-dir to resume from (one found there is resumed from anyway)' }),
+  'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
+  'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
+  json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
+};
