@@ -15,6 +15,8 @@
  */
 import { OptionError, UserError } from '../../util/errors.ts';
 import type { RaceExample } from './data.ts';
+import type { AlbertTokenizer } from '../../text/albert-tokenizer.ts';
+import type { ClassificationFeatures } from '../classification/features.ts';
 
 export interface RaceSpecialIds {
   clsId: number;
@@ -101,5 +103,26 @@ export function raceFeatures(
   return {
     count: n, numChoices: C, seqLength: S, inputIds, inputMask, segmentIds, labels,
     ids: examples.map((x) => x.id), levels: examples.map((x) => String(x.level)),
+  };
+}
+
+/**
+ * The features of multiple-choice examples as the classification task reads them, encoded with
+ * ALBERT's tokenizer; unlabelled questions read as choice 0 (their labels are never scored).
+ */
+export function choiceFeatures(examples: readonly RaceExample[], tokenizer: AlbertTokenizer, opts: RaceFeatureOptions): { features: ClassificationFeatures; levels: string[] } {
+  const f = raceFeatures(examples, (text) => tokenizer.encode(text), { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId }, opts);
+  return {
+    features: {
+      count: f.count,
+      seqLength: f.seqLength,
+      choices: f.numChoices,
+      inputIds: f.inputIds,
+      inputMask: f.inputMask,
+      segmentIds: f.segmentIds,
+      labels: f.labels.map((l) => Math.max(0, l)),
+      ids: f.ids,
+    },
+    levels: f.levels,
   };
 }

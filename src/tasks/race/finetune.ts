@@ -11,10 +11,9 @@ import { AlbertTokenizer } from '../../text/albert-tokenizer.ts';
 import { OptionError } from '../../util/errors.ts';
 import { accuracy } from '../classification/metrics.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult, type SplitData } from '../classification/finetune.ts';
-import type { ClassificationFeatures } from '../classification/features.ts';
 import { spmNextToCheckpoint, withRecipe } from '../finetune-setup.ts';
 import { RACE_NUM_CHOICES, readRaceDir, readRaceFile, type RaceExample, type RaceSplit } from './data.ts';
-import { raceFeatures } from './features.ts';
+import { choiceFeatures } from './features.ts';
 
 export interface RaceFinetuneOptions extends Omit<FinetuneOptions, 'trainBatchSize' | 'learningRate' | 'trainStep' | 'warmupStep' | 'maxSeqLength'> {
   /** The folder holding RACE/ (or RACE itself): {train,dev,test}/{middle,high}/*.txt. */
@@ -51,20 +50,8 @@ export function raceData(o: RaceFinetuneOptions): ClassificationData {
   const split = (name: RaceSplit, file: string | undefined, option: string): SplitData & { levels: string[] } => {
     const r = read(name, file, option);
     if (r.examples.length === 0) throw new OptionError(`{${option}} ${r.file}: no questions`);
-    const t = tok();
-    const f = raceFeatures(r.examples, (text) => t.encode(text), { clsId: t.clsId, sepId: t.sepId, padId: t.padId }, { maxSeqLength, maxQaLength, numChoices: RACE_NUM_CHOICES });
-    const features: ClassificationFeatures = {
-      count: f.count,
-      seqLength: f.seqLength,
-      choices: f.numChoices,
-      inputIds: f.inputIds,
-      inputMask: f.inputMask,
-      segmentIds: f.segmentIds,
-      // Unlabelled (test) questions read as choice A: their labels are never scored.
-      labels: f.labels.map((l) => Math.max(0, l)),
-      ids: f.ids,
-    };
-    return { split: name, file: r.file, examples: [], features, levels: f.levels };
+    const { features, levels } = choiceFeatures(r.examples, tok(), { maxSeqLength, maxQaLength, numChoices: RACE_NUM_CHOICES });
+    return { split: name, file: r.file, examples: [], features, levels };
   };
   // The metrics split the dev questions by level; dev() records their order.
   let devLevels: string[] = [];

@@ -23,10 +23,9 @@ import { AlbertTokenizer } from '../../text/albert-tokenizer.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
 import { accuracy } from '../classification/metrics.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult, type SplitData } from '../classification/finetune.ts';
-import type { ClassificationFeatures } from '../classification/features.ts';
 import { spmNextToCheckpoint, withRecipe } from '../finetune-setup.ts';
 import type { RaceExample } from './data.ts';
-import { raceFeatures } from './features.ts';
+import { choiceFeatures } from './features.ts';
 
 export interface MultipleChoiceFinetuneOptions extends Omit<FinetuneOptions, 'trainBatchSize' | 'learningRate' | 'trainStep' | 'warmupStep' | 'maxSeqLength'> {
   trainFile?: string;
@@ -160,18 +159,7 @@ export function ownMultipleChoiceData(o: MultipleChoiceFinetuneOptions): Classif
     if (!file) throw new OptionError(`{${option}} is needed for this run`);
     const examples = readMultipleChoiceFile(file, { numChoices: C, labelRequired });
     if (examples.length === 0) throw new OptionError(`{${option}} ${file}: no questions`);
-    const t = tok();
-    const f = raceFeatures(examples, (text) => t.encode(text), { clsId: t.clsId, sepId: t.sepId, padId: t.padId }, { maxSeqLength, maxQaLength, numChoices: C });
-    const features: ClassificationFeatures = {
-      count: f.count,
-      seqLength: f.seqLength,
-      choices: f.numChoices,
-      inputIds: f.inputIds,
-      inputMask: f.inputMask,
-      segmentIds: f.segmentIds,
-      labels: f.labels.map((l) => Math.max(0, l)),
-      ids: f.ids,
-    };
+    const { features } = choiceFeatures(examples, tok(), { maxSeqLength, maxQaLength, numChoices: C });
     return { split: name, file, examples: [], features };
   };
   return {
