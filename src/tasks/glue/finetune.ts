@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { glueMetrics, mainMetric } from '../classification/metrics.ts';
 import { finetuneClassifier, type ClassificationData, type FinetuneOptions, type FinetuneResult } from '../classification/finetune.ts';
 import { OptionError } from '../../util/errors.ts';
+import { withRecipe } from '../finetune-setup.ts';
 import { readGlueSplit } from './readers.ts';
 import { glueTask, type GlueRecipe, type GlueTask } from './tasks.ts';
 
@@ -48,19 +49,12 @@ export function glueData(task: GlueTask, dataDir: string): ClassificationData {
 }
 
 /** The run_glue.sh settings the options leave out. */
-export function withRecipe(o: GlueFinetuneOptions, r: GlueRecipe): FinetuneOptions {
-  return {
-    ...o,
-    trainBatchSize: o.trainBatchSize ?? r.batchSize,
-    learningRate: o.learningRate ?? r.learningRate,
-    trainStep: o.trainStep ?? r.trainSteps,
-    warmupStep: o.warmupStep ?? r.warmupSteps,
-    maxSeqLength: o.maxSeqLength ?? r.maxSeqLength,
-  };
+export function withGlueRecipe(o: GlueFinetuneOptions, r: GlueRecipe): FinetuneOptions {
+  return withRecipe(o, { maxSeqLength: r.maxSeqLength, trainBatchSize: r.batchSize, learningRate: r.learningRate, trainStep: r.trainSteps, warmupStep: r.warmupSteps });
 }
 
 export async function finetuneGlue(o: GlueFinetuneOptions): Promise<FinetuneResult & { task: GlueTask }> {
   const task = glueTask(o.taskName);
-  const r = await finetuneClassifier(glueData(task, o.dataDir), withRecipe(o, task.recipe));
+  const r = await finetuneClassifier(glueData(task, o.dataDir), withGlueRecipe(o, task.recipe));
   return { ...r, task };
 }
