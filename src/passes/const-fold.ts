@@ -1,11 +1,10 @@
 import { castScalar } from '../ir/dtype.ts';
-import type { Graph, Node, Value } from '../ir/graph.ts';
+import type { Graph, Node } from '../ir/graph.ts';
 import { Constant, constantValue, DimProduct, type DimProductAttrs } from '../ir/ops/index.ts';
-import type { OpDef } from '../ir/op.ts';
 import { canonDim, formatShape, type Dim } from '../ir/shape.ts';
 import { sizeOf, type Tensor } from '../ir/tensor.ts';
-import { sweepUnused } from './dce.ts';
 import type { Pass } from './pass.ts';
+import { is, rewrite, type RewriteRule } from './rewrite.ts';
 
 export interface ConstFoldOptions {
   /** Results with more elements than this stay computed at run time (default 65536). */
@@ -21,10 +20,6 @@ export interface ConstFoldOptions {
 /** Thrown by the evaluation context when an op asks for a symbolic dim: that node is not folded. */
 class SymbolicDim extends Error {}
 
-function isOp<A>(n: Node, op: OpDef<A>): n is Node<A> {
-  return (n.op as unknown) === op;
-}
-
 /**
  * Constant folding: a node whose inputs are all Constants is evaluated with its op's reference
  * semantics and replaced by a Constant of the result, rounded to the output dtype. DimProduct
@@ -32,32 +27,28 @@ function isOp<A>(n: Node, op: OpDef<A>): n is Node<A> {
  * only fed folded nodes are removed.
  *
  * One walk in topological order reaches the fixpoint: a folded node's users see a Constant
- * input by the time they are visited.
+ * input by the time they are visited (so the rewrite driver is asked for one walk only).
  */
 export function foldConstants(g: Graph, opts: ConstFoldOptions = {}): boolean {
-  const maxElements = opts.maxElements ?? 65536;
-  const maxExpanded = opts.maxExpandedElements ?? 1024;
-  const folded: Node[] = [];
-  for (const n of [...g.nodes]) {
-    if (isOp(n, Constant) || n.op.effectful) continue;
-    const results = isOp(n, DimProduct) ? foldDimProduct(n) : evaluateConstant(n, maxElements, maxExpanded);
-    if (!results) continue;
-    const replacements = g.scope(n.scope, () => results.map((t) => g.addNode(Constant, [], { value: t })[0]));
-    n.outputs.forEach((o, i) => {
-      assertSameType(o, replacements[i]);
-      g.replaceAllUsesWith(o, replacements[i]);
-    });
-    folded.push(n);
-  }
-  if (folded.length === 0) return false;
-  sweepUnused(g, folded);
-  // The new Constants were appended; move them before their users.
-  g.toposort();
-  return true;
+  return rewrite(g, [constFoldRule(opts)], { maxRounds: 1 });
 }
 
 export function constFoldPass(opts: ConstFoldOptions = {}): Pass {
   return { name: 'const-fold', run: (g) => foldConstants(g, opts) };
+}
+
+/** The rule of `foldConstants`: a node is replaced by Constants of what it evaluates to. */
+export function constFoldRule(opts: ConstFoldOptions = {}): RewriteRule {
+  const maxElements = opts.maxElements ?? 65536;
+  const maxExpanded = opts.maxExpandedElements ?? 1024;
+  return {
+    name: 'const-fold',
+    apply(n) {
+      if (is(n, Constant) || n.op.effectful) return null;
+      const results = is(n, DimProduct) ? foldDimProduct(n) : evaluateConstant(n, maxElements, maxExpanded);
+      return results && results.map((t) => n.graph.addNode(Constant, [], { value: t })[0]);
+    },
+  };
 }
 
 function staticShape(shape: readonly Dim[]): number[] | null {
@@ -122,10 +113,4 @@ function evaluateConstant(n: Node, maxElements: number, maxExpanded: number): Te
     // The reference evaluation runs in float64; the folded constant holds what the dtype holds.
     return { dtype, shape: [...shapes[i]], data: Float64Array.from(t.data, (x) => castScalar(x, dtype)) };
   });
-}
-
-function assertSameType(from: Value, to: Value): void {
-  if (from.dtype !== to.dtype || from.rank !== to.rank || from.shape.some((d, i) => canonDim(d) !== canonDim(to.shape[i]))) {
-    throw new Error(`const-fold: folding ${from} would change its type`);
-  }
 }

@@ -15,8 +15,8 @@ import {
   type Labelled,
 } from '../ir/ops/index.ts';
 import { dimEq, mulDims, type Dim } from '../ir/shape.ts';
-import { removeNodes } from './dce.ts';
 import type { Pass } from './pass.ts';
+import { op, rewrite, rule, type RewriteRule } from './rewrite.ts';
 
 /**
  * Rewrites every Einsum (forward and backward alike) into Transpose/Reshape/MatMul/ReduceSum,
@@ -33,21 +33,16 @@ import type { Pass } from './pass.ts';
  *                   last-two-axes transpose onnxruntime folds into the MatMul.
  */
 export function lowerEinsums(g: Graph): boolean {
-  const targets = g.nodes.filter((n) => n.op === (Einsum as unknown));
-  if (targets.length === 0) return false;
-  for (const n of targets) {
-    const node = n as Node<EinsumAttrs>;
-    const lowered = g.scope(node.scope, () => lowerOne(node));
-    g.replaceAllUsesWith(node.outputs[0], lowered);
-  }
-  removeNodes(g, new Set(targets));
-  g.toposort();
-  return true;
+  // Lowering makes no Einsum, so one walk lowers them all.
+  return rewrite(g, [lowerEinsumRule], { maxRounds: 1 });
 }
 
 export function lowerEinsumPass(): Pass {
   return { name: 'lower-einsum', run: lowerEinsums };
 }
+
+/** The rule of `lowerEinsums`: an Einsum is replaced by its lowered value. */
+export const lowerEinsumRule: RewriteRule = rule('lower-einsum', op(Einsum), ({ node }) => lowerOne(node));
 
 type Sizes = ReadonlyMap<string, Dim>;
 

@@ -1,25 +1,8 @@
-import { formatType, Value, type Graph, type Node } from '../ir/graph.ts';
-import {
-  Add,
-  Cast,
-  constantValue,
-  Div,
-  Expand,
-  Identity,
-  Mul,
-  Neg,
-  Reshape,
-  Squeeze,
-  Sub,
-  Transpose,
-  Unsqueeze,
-  type ReshapeAttrs,
-  type TransposeAttrs,
-} from '../ir/ops/index.ts';
-import type { OpDef } from '../ir/op.ts';
+import type { Graph, Node, Value } from '../ir/graph.ts';
+import { Add, Cast, Div, Expand, Identity, Mul, Neg, Reshape, Squeeze, Sub, Transpose, Unsqueeze } from '../ir/ops/index.ts';
 import { shapeEq } from '../ir/shape.ts';
-import { sweepUnused } from './dce.ts';
 import type { Pass } from './pass.ts';
+import { any, constant, constFilled, oneOf, op, rewrite, rule, type OpMatch, type RewriteRule } from './rewrite.ts';
 
 /**
  * Algebraic simplification with identities that hold for every input:
@@ -35,44 +18,13 @@ import type { Pass } from './pass.ts';
  * kept: it is the identity, but autodiff may still need to see it.
  */
 export function simplify(g: Graph): boolean {
-  const bypassed = new Set<Node>();
-  // Nodes a rewrite may have left unused: bypassed ones and the producers rewired around.
-  const candidates: Node[] = [];
-  let changed = false;
   // Producers come first in the walk, so one walk normally reaches the fixpoint; the extra
   // rounds are a guard for rules that look further than one producer back.
-  for (let round = 0; round < 4; round++) {
-    let any = false;
-    for (const n of g.nodes) {
-      if (bypassed.has(n)) continue;
-      const r = rewrite(n);
-      if (r === null) continue;
-      any = true;
-      if (r instanceof Value) {
-        replaceOutput(g, n, r);
-        bypassed.add(n);
-        candidates.push(n);
-      } else candidates.push(r.dropped);
-    }
-    if (!any) break;
-    changed = true;
-  }
-  sweepUnused(g, candidates);
-  return changed;
+  return rewrite(g, simplifyRules, { maxRounds: 4 });
 }
 
 export function simplifyPass(): Pass {
   return { name: 'simplify', run: simplify };
-}
-
-function isOp<A>(n: Node | null, op: OpDef<A>): n is Node<A> {
-  return n !== null && (n.op as unknown) === op;
-}
-
-/** Whether v is a constant whose every element equals `k` (for 0: either sign). */
-function isConstantFilled(v: Value, k: number): boolean {
-  const t = constantValue(v);
-  return t !== null && t.data.every((x) => x === k);
 }
 
 /** x op c -> x is only valid when the result has exactly x's type (c does not broadcast x up). */
@@ -81,83 +33,30 @@ function keepsType(n: Node, x: Value): boolean {
   return o.dtype === x.dtype && shapeEq(o.shape, x.shape);
 }
 
-/** What a rule did in place: n now reads around `dropped`, which may have become unused. */
-interface Rewired {
-  dropped: Node;
-}
+/** For patterns whose first operand is the x that would replace the node. */
+const keepsFirst = <A>({ node, operands: [x] }: OpMatch<A, readonly [Value, ...unknown[]]>): boolean => keepsType(node, x);
+const first = <A>({ operands: [x] }: OpMatch<A, readonly [Value, ...unknown[]]>): Value => x;
 
-/**
- * Returns the value that replaces n's single output, or a Rewired when n itself was rewritten
- * to read an earlier value, or null when no rule applies.
- */
-function rewrite(n: Node): Value | Rewired | null {
-  const [a, b] = n.inputs;
-  if (n.outputs.length !== 1) return null;
-  if (isOp(n, Mul)) {
-    if (isConstantFilled(b, 1) && keepsType(n, a)) return a;
-    if (isConstantFilled(a, 1) && keepsType(n, b)) return b;
-  } else if (isOp(n, Add)) {
-    if (isConstantFilled(b, 0) && keepsType(n, a)) return a;
-    if (isConstantFilled(a, 0) && keepsType(n, b)) return b;
-  } else if (isOp(n, Sub)) {
-    // Only +0: x - (-0) is x + 0, which turns a -0 into +0.
-    if (isConstantFilled(b, 0) && constantValue(b)!.data.every((z) => Object.is(z, 0)) && keepsType(n, a)) return a;
-  } else if (isOp(n, Div)) {
-    if (isConstantFilled(b, 1) && keepsType(n, a)) return a;
-  } else if (isOp(n, Identity)) {
-    return a;
-  } else if (isOp(n, Cast)) {
-    if (n.attrs.to === a.dtype) return a;
-  } else if (isOp(n, Expand)) {
-    if (keepsType(n, a)) return a;
-  } else if (isOp(n, Neg)) {
-    if (isOp(a.producer, Neg)) return a.producer.inputs[0];
-  } else if (isOp(n, Reshape)) {
-    if (keepsType(n, a)) return a;
-    const p = a.producer;
-    if (isOp(p, Reshape) || isOp(p, Squeeze) || isOp(p, Unsqueeze)) {
-      const x = p.inputs[0];
-      if (keepsType(n, x)) return x;
-      rewireInput(n, a, x, { shape: n.attrs.shape } satisfies ReshapeAttrs);
-      return { dropped: p };
-    }
-  } else if (isOp(n, Transpose)) {
-    const p = a.producer;
-    if (isOp(p, Transpose)) {
-      // out[i] = p.out[perm[i]] = x[p.perm[perm[i]]]
-      const perm = n.attrs.perm.map((i) => p.attrs.perm[i]);
-      const x = p.inputs[0];
-      if (perm.every((v, i) => v === i)) return x;
-      rewireInput(n, a, x, { perm } satisfies TransposeAttrs);
-      return { dropped: p };
-    }
-  }
-  return null;
-}
-
-/**
- * Makes n read `to` instead of `from`, with new attributes, keeping its output value (and so
- * its users) as it is. `to` is defined before `from`, so the topological order still holds.
- */
-function rewireInput<A>(n: Node<A>, from: Value, to: Value, attrs: A): void {
-  const before = n.outputs[0].type;
-  const [after] = n.op.infer([to.type], attrs);
-  if (after.dtype !== before.dtype || !shapeEq(after.shape, before.shape)) {
-    throw new Error(`simplify: rewriting ${n.op.name} would change its type from ${formatType(before)} to ${formatType(after)}`);
-  }
-  for (let i = 0; i < n.inputs.length; i++) {
-    if (n.inputs[i] !== from) continue;
-    n.inputs[i] = to;
-    from.uses.splice(from.uses.indexOf(n as Node), 1);
-    to.uses.push(n as Node);
-  }
-  n.attrs = attrs;
-}
-
-function replaceOutput(g: Graph, n: Node, to: Value): void {
-  const from = n.outputs[0];
-  if (from.dtype !== to.dtype || !shapeEq(from.shape, to.shape)) {
-    throw new Error(`simplify: replacing ${n.op.name} output ${formatType(from.type)} by ${formatType(to.type)} would change its type`);
-  }
-  g.replaceAllUsesWith(from, to);
-}
+/** The rules of `simplify`, in the order they are tried; a rule set for `rewrite`. */
+export const simplifyRules: readonly RewriteRule[] = [
+  rule('mul-by-one', op(Mul, any(), constFilled(1)).commutative().where(keepsFirst), first),
+  rule('add-zero', op(Add, any(), constFilled(0)).commutative().where(keepsFirst), first),
+  // Only +0: x - (-0) is x + 0, which turns a -0 into +0.
+  rule('sub-positive-zero', op(Sub, any(), constant((t) => t.data.every((z) => Object.is(z, 0)))).where(keepsFirst), first),
+  rule('div-by-one', op(Div, any(), constFilled(1)).where(keepsFirst), first),
+  rule('identity', op(Identity, any()), first),
+  rule('cast-to-own-dtype', op(Cast, any()).where(({ node, operands: [x] }) => node.attrs.to === x.dtype), first),
+  rule('expand-to-own-shape', op(Expand, any()).where(keepsFirst), first),
+  rule('neg-neg', op(Neg, op(Neg, any())), ({ operands: [inner] }) => inner.operands[0]),
+  rule('reshape-to-own-shape', op(Reshape, any()).where(keepsFirst), first),
+  rule('reshape-of-relabel', op(Reshape, oneOf(op(Reshape, any()), op(Squeeze, any()), op(Unsqueeze, any()))), ({ node, operands: [inner] }, ctx) => {
+    const [x] = inner.operands;
+    return keepsType(node, x) ? x : ctx.rewire(node, [x], { shape: node.attrs.shape });
+  }),
+  rule('transpose-of-transpose', op(Transpose, op(Transpose, any())), ({ node, operands: [inner] }, ctx) => {
+    // out[i] = inner.out[perm[i]] = x[inner.perm[perm[i]]]
+    const perm = node.attrs.perm.map((i) => inner.node.attrs.perm[i]);
+    const [x] = inner.operands;
+    return perm.every((v, i) => v === i) ? x : ctx.rewire(node, [x], { perm });
+  }),
+];
