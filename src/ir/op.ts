@@ -52,6 +52,12 @@ export interface OpDef<A = unknown> {
    * unless all float inputs are constants).
    */
   vjp?(node: Node<A>, cotangents: (Value | null)[], needed: boolean[]): (Value | null)[];
+  /**
+   * A composite op's expansion into primitive ops (one value per output), built in the graph
+   * where the node is. A backend without a kernel for the composite asks for it
+   * (passes/decompose.ts); the composite keeps its own VJP and reference evaluation.
+   */
+  decompose?(node: Node<A>): Value[];
   /** Emits the op's ONNX nodes reading `inputs` and writing exactly `outputs`. */
   toOnnx(e: OnnxEmitter, node: Node<A>, inputs: string[], outputs: string[]): void;
   /** Floating point operations, as a (possibly symbolic) count, for `albert inspect`. */

@@ -219,11 +219,10 @@ export function rewrite(g: Graph, rules: readonly RewriteRule[], opts: RewriteOp
           candidates.push(n);
           done = true;
         }
-        if (!done) {
-          // A rule that declined leaves no debris.
-          if (built) candidates.push(...g.nodes.slice(before));
-          continue;
-        }
+        // A rule that declined leaves no debris; one that applied may have built values nothing
+        // reads (a decomposed op's statistics output that had no users).
+        if (built) candidates.push(...g.nodes.slice(before));
+        if (!done) continue;
         resort ||= built;
         any = true;
         break;

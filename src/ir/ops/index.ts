@@ -10,3 +10,7 @@ export * from './matmul.ts';
 export * from './indexing.ts';
 export * from './einsum.ts';
 export * from './top-k.ts';
+export * from './softmax.ts';
+export * from './layer-norm.ts';
+export * from './gelu.ts';
+export * from './attention.ts';
