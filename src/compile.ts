@@ -9,6 +9,7 @@ import { makeDir } from './util/make-dir.ts';
 import { writeAtomic } from './util/atomic-write.ts';
 import { canonDim } from './ir/shape.ts';
 import { emitModel, encodeModel } from './backends/onnx/emit.ts';
+import { legalizeForOnnx, type FusionLevel } from './backends/onnx/fusion.ts';
 import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
 import { buildAlbertGraph } from './model/albert.ts';
 import { hasLoss, headDefinition } from './model/heads/registry.ts';
@@ -36,6 +37,8 @@ export interface CompileOptions {
   startNTop?: number;
   endNTop?: number;
   keepEinsum?: boolean;
+  /** Which composite ops become fused kernels (default 'all': onnxruntime's; see backends/onnx/fusion.ts). */
+  fusion?: FusionLevel;
   dumpAfter?: string[];
   dump?: (pass: string, text: string) => void;
   /** Seed for the initial weights of an inference model (no checkpoint yet). */
@@ -126,7 +129,7 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
     });
     if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
   }
-  passes.push(...cleanupPasses());
+  passes.push(legalizeForOnnx(opts.fusion ?? 'all'), ...cleanupPasses());
   if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
   runPipeline(graph, passes, { verify: true, dumpAfter: opts.dumpAfter, dump: opts.dump });
   return { graph, training };

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { fusionFlags, fusionOf } from './fusion-flags.ts';
 import { Flags } from '@oclif/core';
 import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
 
@@ -26,6 +27,7 @@ export default class Export extends AlbertCommand {
     'num-choices': Flags.integer({ min: 2, description: 'answer choices of a multiple-choice model, a fixed dim of its inputs (default 4)' }),
     opset: Flags.integer({ default: 17, description: 'ONNX opset (only 17 for now)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'leave Einsum ops in the graph instead of lowering them to MatMul' }),
+    ...fusionFlags('standard'),
     'spm-model-file': Flags.string({ description: 'SentencePiece model for the tokenizer files (default: spiece.model, 30k-clean.model or the only *.model next to the checkpoint)' }),
     'do-lower-case': Flags.boolean({ default: true, allowNo: true, description: 'the tokenizer lower-cases text (--no-do-lower-case for cased models)' }),
     'keep-accents': Flags.boolean({ default: false, description: 'the tokenizer keeps accents (no NFKD + accent stripping)' }),
@@ -46,6 +48,7 @@ export default class Export extends AlbertCommand {
       numChoices: flags['num-choices'],
       opset: flags.opset,
       keepEinsum: flags['keep-einsum'],
+      fusion: fusionOf(flags),
       spmModelFile: flags['spm-model-file'],
       doLowerCase: flags['do-lower-case'],
       keepAccents: flags['keep-accents'],

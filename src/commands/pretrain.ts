@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { fusionOf } from './fusion-flags.ts';
 import { loopFlags } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -91,6 +92,7 @@ export default class Pretrain extends AlbertCommand {
       seed: flags.seed,
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
+      fusion: fusionOf(flags),
       resume: flags.resume,
       spmModelFile: flags['spm-model-file'],
       progress,

@@ -18,6 +18,7 @@ import { buildAlbertGraph } from '../model/albert.ts';
 import { modelParams, type HeadName, type ParamSpec } from '../model/params.ts';
 import { EXPORTABLE_HEAD_NAMES, headDefinition, resolveNumLabels, type ExportableHeadName } from '../model/heads/registry.ts';
 import { lowerEinsumPass } from '../passes/lower-einsum.ts';
+import { legalizeForOnnx, type FusionLevel } from '../backends/onnx/fusion.ts';
 import { cleanupPasses, runPipeline } from '../passes/pipeline.ts';
 import type { Pass } from '../passes/pass.ts';
 
@@ -52,6 +53,8 @@ export interface ExportGraphOptions {
   /** Answer choices of a multiple-choice model (a fixed dim of its inputs; default 4). */
   numChoices?: number;
   keepEinsum?: boolean;
+  /** Fused kernels in the export (default 'standard': plain opset 17, for every ONNX consumer). */
+  fusion?: FusionLevel;
 }
 
 export interface ExportGraph {
@@ -89,7 +92,7 @@ export function buildExportGraph(cfg: AlbertConfig, opts: ExportGraphOptions): E
   const want = EXPORT_OUTPUTS[opts.head];
   if (names.join(',') !== want.join(',')) throw new Error(`export graph: ${head} outputs are ${names.join(', ')}, expected ${want.join(', ')}`);
 
-  const passes: Pass[] = [...cleanupPasses()];
+  const passes: Pass[] = [legalizeForOnnx(opts.fusion ?? 'standard'), ...cleanupPasses()];
   if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
   runPipeline(g, passes, { verify: true });
 

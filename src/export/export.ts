@@ -3,6 +3,7 @@
  * its weights as initializers, in a HuggingFace/optimum directory with config.json and the
  * tokenizer files, ready for transformers.js, onnxruntime or HF's own tools.
  */
+import type { FusionLevel } from '../backends/onnx/fusion.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryAcquireDirLock } from '../util/dir-lock.ts';
@@ -46,6 +47,8 @@ export interface ExportOptions {
   numChoices?: number;
   opset?: number;
   keepEinsum?: boolean;
+  /** Fused kernels in the exported graph (default 'standard': plain opset 17). */
+  fusion?: FusionLevel;
   /** Default: spiece.model, 30k-clean.model or the only *.model next to the checkpoint. */
   spmModelFile?: string;
   /** Tokenizer flags written to tokenizer.json/tokenizer_config.json (defaults: true, false). */
@@ -138,7 +141,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     if (opts.labels !== undefined && head !== 'classifier') throw new OptionError(`{labels} apply to {head} classifier only (the head is ${head})`);
     const numChoices = head === 'multiple-choice' ? (opts.numChoices ?? 4) : undefined;
 
-    const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum });
+    const { graph, params } = buildExportGraph(config, { head, numLabels, numChoices, keepEinsum: opts.keepEinsum, fusion: opts.fusion });
     const { values, report } = loadFromOpened(ckpt, params, { seed: opts.seed, log: opts.log, allowNonFinite: opts.allowNonFinite });
     // A fine-tuned classifier's label names travel from its config.json into the export's.
     let labels = opts.labels;

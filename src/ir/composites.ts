@@ -1,7 +1,6 @@
 /**
- * Composite builders: softmax, layer norm, GELU, the classification losses. Each is written in
- * primitive ops only, so autodiff, the interpreter and every backend get them for free; a fusion
- * pass may later swap a recognised pattern for a fused kernel.
+ * Composite builders: softmax, layer norm, GELU, the classification losses. Softmax, layer norm
+ * and GELU are composite ops with a decomposition; the losses are written in primitives.
  */
 import { isFloat, isInteger } from './dtype.ts';
 import { ShapeError, UserError } from './errors.ts';
@@ -10,7 +9,6 @@ import {
   add,
   cast,
   div,
-  erf,
   exp,
   greaterOrEqual,
   log,
@@ -18,15 +16,16 @@ import {
   mul,
   neg,
   relu,
-  sqrt,
-  stopGradient,
   sub,
   tanh,
   where,
 } from './ops/elementwise.ts';
 import { oneHot } from './ops/one-hot.ts';
-import { reduceMax, reduceMean, reduceSum } from './ops/reduce.ts';
-import { canonDim, dimEq, formatShape, normAxis, shapeEq } from './shape.ts';
+import { reduceMean, reduceSum } from './ops/reduce.ts';
+import { geluOp } from './ops/gelu.ts';
+import { layerNormOp } from './ops/layer-norm.ts';
+import { logSoftmaxOp, softmaxOp } from './ops/softmax.ts';
+import { canonDim, dimEq, formatShape, shapeEq } from './shape.ts';
 
 // Dropout is an op with its RNG (ops/random.ts); re-exported so model code finds every
 // building block here.
@@ -40,23 +39,18 @@ function requireFloat(what: string, x: Value): void {
   if (!isFloat(x.dtype)) throw new ShapeError(`${what}(${formatType(x.type)}): input must be a float tensor`);
 }
 
-/** x minus its max along `axis`; the max is a constant to autodiff (softmax does not depend on it). */
-function shiftByMax(x: Value, axis: number): Value {
-  return sub(x, stopGradient(reduceMax(x, [axis], true)));
-}
+// Softmax, layer norm and GELU are composite ops (src/ir/ops/softmax.ts, layer-norm.ts,
+// gelu.ts): one node each with its own VJP and a decomposition into primitives, so that a
+// backend can emit a fused kernel or the primitives.
 
 export function softmax(x: Value, axis = -1): Value {
   requireFloat('softmax', x);
-  const a = normAxis(axis, x.rank, () => `softmax(${formatType(x.type)})`);
-  const e = exp(shiftByMax(x, a));
-  return div(e, reduceSum(e, [a], true));
+  return softmaxOp(x, axis);
 }
 
 export function logSoftmax(x: Value, axis = -1): Value {
   requireFloat('logSoftmax', x);
-  const a = normAxis(axis, x.rank, () => `logSoftmax(${formatType(x.type)})`);
-  const s = shiftByMax(x, a);
-  return sub(s, log(reduceSum(exp(s), [a], true)));
+  return logSoftmaxOp(x, axis);
 }
 
 /**
@@ -73,26 +67,19 @@ export function layerNorm(x: Value, gamma: Value, beta: Value, eps = 1e-12): Val
       throw new ShapeError(`${what()}: gamma and beta must be ${x.dtype}[${canonDim(h)}]`);
     }
   }
-  const centred = sub(x, reduceMean(x, [-1], true));
-  const variance = reduceMean(mul(centred, centred), [-1], true);
-  const normed = div(centred, sqrt(add(variance, eps)));
-  return add(mul(normed, gamma), beta);
+  return layerNormOp(x, gamma, beta, eps).y;
 }
-
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** GELU, tanh approximation: the original ALBERT "gelu" (HuggingFace's "gelu_new"). */
 export function geluTanh(x: Value): Value {
   requireFloat('geluTanh', x);
-  const cube = mul(mul(x, x), x);
-  const inner = mul(add(x, mul(cube, 0.044715)), SQRT_2_OVER_PI);
-  return mul(mul(x, 0.5), add(tanh(inner), 1));
+  return geluOp(x, 'tanh');
 }
 
 /** GELU with erf: 0.5 x (1 + erf(x / sqrt 2)) (HuggingFace's "gelu"). */
 export function geluExact(x: Value): Value {
   requireFloat('geluExact', x);
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  return geluOp(x, 'none');
 }
 
 /** hidden_act names. "gelu" follows the original release (tanh form), not HuggingFace (erf). */

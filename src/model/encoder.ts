@@ -5,6 +5,7 @@
 import type { Value } from '../ir/graph.ts';
 import {
   add,
+  attentionOp,
   cast,
   einsum,
   gather,
@@ -88,6 +89,17 @@ export function buildEncoder(m: ModelContext, inputs: EncoderInputs): EncoderOut
   return { sequenceOutput: h, pooledOutput: pooled };
 }
 
+/**
+ * softmax(q.k * scale + mask) . v over the heads: one Attention op (a fused kernel where the
+ * backend has one) unless dropout applies to the probabilities, which sits inside it.
+ */
+function attention(m: ModelContext, q: Value, k: Value, v: Value, adder: Value, scale: number): Value {
+  const rate = m.cfg.attentionProbsDropoutProb;
+  if (!m.rng || rate === 0) return attentionOp(q, k, v, adder, scale);
+  const probs = dropout(m, softmax(add(mul(einsum('BTNH,BFNH->BNFT', k, q), scale), adder)), rate);
+  return einsum('BNFT,BTNH->BFNH', probs, v);
+}
+
 /** One post-LayerNorm transformer block: self-attention then the feed-forward network. */
 function block(m: ModelContext, x: Value, adder: Value, prefix: string): Value {
   const { cfg, graph: g } = m;
@@ -103,9 +115,7 @@ function block(m: ModelContext, x: Value, adder: Value, prefix: string): Value {
     const q = proj('query');
     const k = proj('key');
     const v = proj('value');
-    const scores = mul(einsum('BTNH,BFNH->BNFT', k, q), 1 / Math.sqrt(D));
-    const probs = dropout(m, softmax(add(scores, adder)), cfg.attentionProbsDropoutProb);
-    const context = einsum('BNFT,BTNH->BFNH', probs, v);
+    const context = attention(m, q, k, v, adder, 1 / Math.sqrt(D));
     const outKernel = reshape(m.param(`${prefix}/attention_1/output/dense/kernel`), [N, D, H]);
     const projected = add(einsum('BFND,NDH->BFH', context, outKernel), m.param(`${prefix}/attention_1/output/dense/bias`));
     const dropped = dropout(m, projected, cfg.hiddenDropoutProb);

@@ -18,6 +18,7 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
+import type { FusionLevel } from '../backends/onnx/fusion.ts';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -93,6 +94,8 @@ export interface LoopOptions {
   taskSettings?: Record<string, { value: unknown; option: string }>;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
+  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
+  fusion?: FusionLevel;
   /** The weights of a fresh run (a checkpoint, or fresh values): called only when not resuming. */
   initialValues: () => Promise<{ values: Map<string, Float32Array>; from: string | null }>;
   /** Copied next to the final model as spiece.model (HF's AlbertTokenizer finds it there). */
@@ -383,6 +386,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
       numTrainSteps: opts.numTrainSteps,
       seed: opts.seed,
       threads,
+      fusion: opts.fusion,
     },
     task,
   );

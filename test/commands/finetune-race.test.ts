@@ -23,7 +23,9 @@ const pick = <T,>(r: Rand, xs: T[]): T => xs[Math.floor(r() * xs.length)];
 
 function example(r: Rand, id: string, answered: boolean): Record<string, unknown> {
   const c = pick(r, COLORS);
-  const sents = [`The ${pick(r, ANIMALS)} is ${c}.`, ...[...FILLER].sort(() => r() - 0.5).slice(0, 2)].sort(() => r() - 0.5);
+  // One sentence: with filler around it the key sentence is often cut off at max_seq_length 32
+  // (the article is truncated first), and the task is then only partly learnable.
+  const sents = [`The ${pick(r, ANIMALS)} is ${c}.`];
   const options = COLORS.filter((x) => x !== c).sort(() => r() - 0.5).slice(0, 3);
   const k = Math.floor(r() * 4);
   options.splice(k, 0, c);
@@ -56,10 +58,15 @@ describe('albert finetune race', () => {
     writeRace(dir, { train: 600, dev: 100, test: 20 }, 1);
     const spm = tokenizer(dir);
     const out = join(dir, 'out');
-    const r = await albert('finetune', 'race', '--data-dir', dir, '--spm-model-file', spm, '--output-dir', out, ...SMALL, '--do-train', '--do-eval', '--do-predict', '--train-batch-size', '16', '--learning-rate', '1e-3', '--train-step', '1000', '--warmup-step', '100', '--save-checkpoints-steps', '250');
+    // The tiny shape with a wider initialisation (0.1): at 0.02 some seeds stay at the uniform
+    // answer (loss ln 4) for the whole run; at 0.1 every seed tried (2, 3, 4, 12345) learns.
+    const config = join(dir, 'albert_config.json');
+    writeFileSync(config, JSON.stringify({ vocab_size: 128, embedding_size: 16, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37, hidden_act: 'gelu', hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, max_position_embeddings: 64, type_vocab_size: 2, initializer_range: 0.1 }));
+    const small = SMALL.map((a) => (a === 'tiny' ? config : a));
+    const r = await albert('finetune', 'race', '--data-dir', dir, '--spm-model-file', spm, '--output-dir', out, ...small, '--do-train', '--do-eval', '--do-predict', '--train-batch-size', '16', '--learning-rate', '1e-3', '--train-step', '600', '--warmup-step', '100', '--save-checkpoints-steps', '200');
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(readFileSync(join(out, 'eval_results.json'), 'utf8')) as Record<string, number>;
-    assert.ok(e.accuracy > 0.4, `accuracy ${e.accuracy} (chance 0.25)`);
+    assert.ok(e.accuracy > 0.6, `accuracy ${e.accuracy} (chance 0.25)`);
     for (const k of ['accuracy_middle', 'accuracy_high', 'eval_loss']) assert.equal(typeof e[k], 'number', k);
     const preds = readFileSync(join(out, 'eval_predictions.tsv'), 'utf8').trim().split('\n');
     assert.equal(preds[0], 'index\tprediction');

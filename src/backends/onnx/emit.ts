@@ -96,7 +96,11 @@ export function emitModel(graph: Graph, opts: EmitOptions): InstanceType<typeof 
     producerName: 'albert-compiler',
     producerVersion: '0.1.0',
     docString: opts.docString ?? '',
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: e.opset })],
+    opsetImport: [
+      onnx.OperatorSetIdProto.create({ domain: '', version: e.opset }),
+      // onnxruntime's contrib ops (FastGelu, Gelu, ...) are all at version 1 of their domain.
+      ...[...e.domains].map((domain) => onnx.OperatorSetIdProto.create({ domain, version: 1 })),
+    ],
     graph: g,
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
   });
@@ -140,6 +144,8 @@ class Emitter implements OnnxEmitter {
   private consts = new Map<string, string>();
   private shapes = new Map<string, string>();
   private counter = 0;
+  /** Op domains other than the default one that some node uses. */
+  readonly domains = new Set<string>();
 
   constructor(
     private graph: Graph,
@@ -178,6 +184,7 @@ class Emitter implements OnnxEmitter {
 
   node(opType: string, inputs: string[], outputs: number | string[] = 1, attrs: Record<string, OnnxAttr> = {}, domain = ''): string[] {
     const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
+    if (domain !== '') this.domains.add(domain);
     this.nodes.push(
       onnx.NodeProto.create({
         opType,

@@ -6,6 +6,7 @@
  * and, when the predict file has answers, the official scores (eval_results.json), evaluating at
  * every checkpoint and keeping the best by F1.
  */
+import type { FusionLevel } from '../../backends/onnx/fusion.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,8 @@ export interface SquadFinetuneOptions {
   resume?: boolean;
   skipNonfiniteSteps?: boolean;
   noMemoryCheck?: boolean;
+  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
+  fusion?: FusionLevel;
   allowNonFinite?: boolean;
   progress: ProgressSink;
 }
@@ -225,6 +228,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
+      fusion: o.fusion,
       resume: o.resume,
       taskSettings: {
         version: { value: o.version, option: 'version' },
