@@ -6,13 +6,17 @@
  * fp32 GEMM rate on this machine (one MatMul, 1024x768 by 768x3072, built with our IR), so the
  * step can be read as a fraction of what the machine's GEMM does.
  *
- *   node --import tsx bench/train-step.ts [--threads N] [--steps N] [--only gemm,compile,128,512]
+ *   node --import tsx bench/train-step.ts [--threads N] [--steps N] [--only gemm,compile,128,512,128-none,512-none]
+ *
+ * A case "S-none" (or "S-standard") compiles the step with that fusion level, to compare with
+ * the default (all of onnxruntime's fused kernels) in the same run.
  *
  * Each case runs in its own process so that peak RSS is that case's.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compileModel } from '../src/compile.ts';
+import type { FusionLevel } from '../src/backends/onnx/fusion.ts';
 import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
@@ -53,13 +57,13 @@ function syntheticBatch(B: number, S: number, P: number, V: number, seed: number
   };
 }
 
-async function step(S: number): Promise<CaseResult> {
+async function step(S: number, fusion: FusionLevel): Promise<CaseResult> {
   const B = 8;
   const P = 20;
   const cfg = loadAlbertConfig('base');
   const t0 = performance.now();
   const trainer = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: P }, maxSeqLength: 512, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads },
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: P }, maxSeqLength: 512, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, fusion },
     pretrainingBatches,
   );
   const setupSeconds = (performance.now() - t0) / 1000;
@@ -69,7 +73,7 @@ async function step(S: number): Promise<CaseResult> {
   const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticBatch(B, S, P, cfg.vocabSize, i)]));
   const median = t.medianStepSeconds;
   return {
-    case: `base-${B}x${S}`,
+    case: `base-${B}x${S}${fusion === 'all' ? '' : ` (fusion ${fusion})`}`,
     compileSeconds: trainer.compileSeconds,
     sessionSeconds: trainer.sessionSeconds,
     setupSeconds,
@@ -84,7 +88,9 @@ async function step(S: number): Promise<CaseResult> {
 async function runCase(name: string): Promise<CaseResult> {
   if (name === 'gemm') return gemm(threads);
   if (name === 'compile') return compileTimes();
-  return step(Number(name));
+  // "128" or "128-none": the sequence length, and the fusion level when not the default.
+  const [seq, fusion] = name.split('-');
+  return step(Number(seq), (fusion ?? 'all') as FusionLevel);
 }
 
 const single = flag('--case');

@@ -11,6 +11,8 @@ export interface SessionOptions {
   optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** onnxruntime's memory pattern (default on); training sessions turn it off (see Trainer). */
   memPattern?: boolean;
+  /** Write onnxruntime's per-kernel profile (JSON, ended by session.endProfiling()) under this file prefix. */
+  profilePrefix?: string;
 }
 
 /**
@@ -47,6 +49,10 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   };
   if (opts.threads) o.intraOpNumThreads = opts.threads;
   if (opts.memPattern === false) o.enableMemPattern = false;
+  if (opts.profilePrefix) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = opts.profilePrefix;
+  }
   return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
 }
 
