@@ -11,6 +11,29 @@ import { createSession } from '../src/backends/onnx/session.ts';
 import { Graph } from '../src/ir/graph.ts';
 import { matmul } from '../src/ir/ops/index.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
+import type { PretrainingBatch } from '../src/tasks/pretraining/dataset.ts';
+
+/** The value after `--name` on the command line (benchmarks take plain `--name value` flags). */
+export function argFlag(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** A synthetic pretraining batch (every position real, half the tokens in segment B). */
+export function syntheticPretrainingBatch(B: number, S: number, P: number, V: number, seed: number): PretrainingBatch {
+  const r = new InitRng(seed);
+  const int = (n: number, max: number): Int32Array => Int32Array.from({ length: n }, () => Math.floor(r.uniform() * max));
+  return {
+    input_ids: int(B * S, V),
+    input_mask: new Int32Array(B * S).fill(1),
+    segment_ids: Int32Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
+    masked_lm_positions: int(B * P, S),
+    masked_lm_ids: int(B * P, V),
+    masked_lm_weights: new Float32Array(B * P).fill(1),
+    next_sentence_labels: int(B, 2),
+  };
+}
 
 export interface CaseResult {
   case: string;

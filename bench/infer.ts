@@ -25,13 +25,9 @@ import { compileModel } from '../src/compile.ts';
 import { createSession } from '../src/backends/onnx/session.ts';
 import { onnx } from '../src/backends/onnx/proto.ts';
 import { syntheticFeeds } from '../src/backends/onnx/synthetic-feeds.ts';
-import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, type CaseResult } from './gemm.ts';
+import { argFlag, gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, type CaseResult } from './gemm.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const flag = argFlag;
 const threads = Number(flag('--threads') ?? availableParallelism());
 const runs = Number(flag('--runs') ?? 10);
 const warmup = Number(flag('--warmup') ?? 3);

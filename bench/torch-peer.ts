@@ -24,23 +24,18 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gemm, gemmLine, loadLine, peakRssMb, timeSteps, type CaseResult } from './gemm.ts';
+import { argFlag, gemm, gemmLine, loadLine, peakRssMb, timeSteps, type CaseResult, syntheticPretrainingBatch } from './gemm.ts';
 import { findTorchPython, runPeer } from './infer.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
 import { modelParams } from '../src/model/params.ts';
 import type { OptimizerName } from '../src/passes/optimizer.ts';
-import type { PretrainingBatch } from '../src/tasks/pretraining/dataset.ts';
 import { pretrainingBatches } from '../src/tasks/pretraining/task.ts';
 import { QUICKSTART_DEFAULTS, quickstartConfig } from '../src/train/quickstart.ts';
 import { Trainer } from '../src/train/trainer.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const flag = argFlag;
 const threads = Number(flag('--threads') ?? availableParallelism());
 const steps = Number(flag('--steps') ?? 3);
 /** The quickstart's steps are short: more of them, for a median that means something on a busy machine. */
@@ -74,19 +69,6 @@ function peerSizeArgs(c: AlbertConfig): string[] {
   ];
 }
 
-function syntheticBatch(B: number, S: number, P: number, V: number, seed: number): PretrainingBatch {
-  const r = new InitRng(seed);
-  const int = (n: number, max: number): Int32Array => Int32Array.from({ length: n }, () => Math.floor(r.uniform() * max));
-  return {
-    input_ids: int(B * S, V),
-    input_mask: new Int32Array(B * S).fill(1),
-    segment_ids: Int32Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
-    masked_lm_positions: int(B * P, S),
-    masked_lm_ids: int(B * P, V),
-    masked_lm_weights: new Float32Array(B * P).fill(1),
-    next_sentence_labels: int(B, 2),
-  };
-}
 
 /** Our step: what bench/train-step.ts times, for any config and optimizer. */
 async function oursStep(s: Setup, optimizer: OptimizerName): Promise<CaseResult> {
@@ -98,7 +80,7 @@ async function oursStep(s: Setup, optimizer: OptimizerName): Promise<CaseResult>
   const r = new InitRng(2);
   trainer.setState(new Map(modelParams(cfg, 'pretraining').map((p) => [p.name, initialValues(p.init, p.shape.reduce((a, d) => a * d, 1), r)])));
   const flops = analyzeGraph(trainer.compiled.graph, { batchSize: s.batch, seqLength: s.seq, dims: { batch: s.batch, seq: s.seq } }).flops.total ?? NaN;
-  const t = await timeSteps(s.steps, (i) => trainer.step(i, [syntheticBatch(s.batch, s.seq, s.predictions, cfg.vocabSize, i)]));
+  const t = await timeSteps(s.steps, (i) => trainer.step(i, [syntheticPretrainingBatch(s.batch, s.seq, s.predictions, cfg.vocabSize, i)]));
   return { case: `ours-${s.name}-${optimizer}`, ...t, stepGflop: flops / 1e9, compileSeconds: trainer.compileSeconds, sessionSeconds: trainer.sessionSeconds, peakRssMb: peakRssMb() };
 }
 

@@ -17,20 +17,15 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compileModel } from '../src/compile.ts';
 import type { FusionLevel } from '../src/backends/onnx/fusion.ts';
-import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
+import { argFlag, gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult, syntheticPretrainingBatch } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
 import { modelParams } from '../src/model/params.ts';
-import type { PretrainingBatch } from '../src/tasks/pretraining/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { pretrainingBatches } from '../src/tasks/pretraining/task.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const flag = argFlag;
 const threads = Number(flag('--threads') ?? availableParallelism());
 const steps = Number(flag('--steps') ?? 3);
 
@@ -43,19 +38,6 @@ function compileTimes(): CaseResult {
   return { case: 'compile', ...out, peakRssMb: peakRssMb() };
 }
 
-function syntheticBatch(B: number, S: number, P: number, V: number, seed: number): PretrainingBatch {
-  const r = new InitRng(seed);
-  const int = (n: number, max: number): Int32Array => Int32Array.from({ length: n }, () => Math.floor(r.uniform() * max));
-  return {
-    input_ids: int(B * S, V),
-    input_mask: new Int32Array(B * S).fill(1),
-    segment_ids: Int32Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
-    masked_lm_positions: int(B * P, S),
-    masked_lm_ids: int(B * P, V),
-    masked_lm_weights: new Float32Array(B * P).fill(1),
-    next_sentence_labels: int(B, 2),
-  };
-}
 
 async function step(S: number, fusion: FusionLevel): Promise<CaseResult> {
   const B = 8;
@@ -70,7 +52,7 @@ async function step(S: number, fusion: FusionLevel): Promise<CaseResult> {
   const r = new InitRng(2);
   trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
   const flops = analyzeGraph(trainer.compiled.graph, { batchSize: B, seqLength: S, dims: { batch: B, seq: S } }).flops.total ?? NaN;
-  const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticBatch(B, S, P, cfg.vocabSize, i)]));
+  const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticPretrainingBatch(B, S, P, cfg.vocabSize, i)]));
   const median = t.medianStepSeconds;
   return {
     case: `base-${B}x${S}${fusion === 'all' ? '' : ` (fusion ${fusion})`}`,
