@@ -9,7 +9,7 @@ import { makeDir } from './util/make-dir.ts';
 import { writeAtomic } from './util/atomic-write.ts';
 import { canonDim } from './ir/shape.ts';
 import { emitModel, encodeModel } from './backends/onnx/emit.ts';
-import { legalizeForOnnx, type FusionLevel } from './backends/onnx/fusion.ts';
+import { keepAttentionProbabilities, legalizeForOnnx, resolveKernels, type FusionLevel, type RecomputeMode } from './backends/onnx/fusion.ts';
 import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
 import { buildAlbertGraph } from './model/albert.ts';
 import { hasLoss, headDefinition } from './model/heads/registry.ts';
@@ -39,6 +39,8 @@ export interface CompileOptions {
   keepEinsum?: boolean;
   /** Which composite ops become fused kernels (default 'all': onnxruntime's; see backends/onnx/fusion.ts). */
   fusion?: FusionLevel;
+  /** What the backward pass of a grad/train graph recomputes (default: attention with fusion 'all', else none). */
+  recompute?: RecomputeMode;
   dumpAfter?: string[];
   dump?: (pass: string, text: string) => void;
   /** Seed for the initial weights of an inference model (no checkpoint yet). */
@@ -99,7 +101,9 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
     const def = headDefinition(opts.head);
     if (!hasLoss(def)) throw new OptionError(`the ${def.name} head has no loss: compile it with {mode} infer`);
   }
-  const passes: Pass[] = [];
+  const kernels = resolveKernels({ fusion: opts.fusion, recompute: opts.recompute });
+  // Attention stays one op through differentiation only when its backward is to recompute.
+  const passes: Pass[] = opts.mode !== 'infer' && kernels.recompute === 'none' ? [keepAttentionProbabilities()] : [];
   let graph: Graph;
   let training: (() => TrainingManifest) | undefined;
   if (opts.mode === 'train') {
@@ -129,7 +133,7 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
     });
     if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
   }
-  passes.push(legalizeForOnnx(opts.fusion ?? 'all'), ...cleanupPasses());
+  passes.push(legalizeForOnnx(kernels.fusion), ...cleanupPasses());
   if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
   runPipeline(graph, passes, { verify: true, dumpAfter: opts.dumpAfter, dump: opts.dump });
   return { graph, training };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fusionFlags, fusionOf } from './fusion-flags.ts';
+import { kernelFlags, kernelsOf } from './kernel-flags.ts';
 import { Flags } from '@oclif/core';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -48,7 +48,7 @@ export default class Compile extends AlbertCommand {
     'max-seq-length': Flags.integer({ min: 1, description: 'longest sequence the model will take (checked against max_position_embeddings; seq stays a dynamic dim)' }),
     'max-predictions': Flags.integer({ min: 1, description: 'masked positions per sequence, the original max_predictions_per_seq (pretraining/mlm; default 20)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'leave Einsum ops in the graph instead of lowering them' }),
-    ...fusionFlags('all'),
+    ...kernelFlags(),
     'dump-after': Flags.string({
       multiple: true,
       multipleNonGreedy: true,
@@ -96,7 +96,7 @@ export default class Compile extends AlbertCommand {
       maxSeqLength: flags['max-seq-length'],
       maxPredictions: flags['max-predictions'],
       keepEinsum: flags['keep-einsum'],
-      fusion: fusionOf(flags),
+      ...kernelsOf(flags),
       dumpAfter: flags['dump-after'],
       dump,
       seed: flags.seed,

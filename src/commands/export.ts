@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { fusionFlags, fusionOf } from './fusion-flags.ts';
+import { fusionFlags, fusionOf } from './kernel-flags.ts';
 import { Flags } from '@oclif/core';
 import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
 

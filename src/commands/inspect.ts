@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { fusionFlags, fusionOf } from './fusion-flags.ts';
+import { kernelFlags, kernelsOf } from './kernel-flags.ts';
 import { UserError } from '../ir/errors.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
@@ -38,7 +38,7 @@ export default class Inspect extends AlbertCommand {
     'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
     'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'show the graph before einsum lowering (with --config)' }),
-    ...fusionFlags('all'),
+    ...kernelFlags(),
     format: Flags.string({ char: 'f', options: [...FORMATS], default: 'text', description: 'output format' }),
     'batch-size': Flags.integer({ min: 1, default: 8, description: 'batch size for FLOPs and memory figures' }),
     'seq-length': Flags.integer({ min: 1, default: 128, description: 'sequence length for FLOPs and memory figures' }),
@@ -67,7 +67,7 @@ export default class Inspect extends AlbertCommand {
         numLabels: flags['num-labels'],
         numChoices: flags['num-choices'],
         keepEinsum: flags['keep-einsum'],
-        fusion: fusionOf(flags),
+        ...kernelsOf(flags),
       });
       const source = `config ${flags.config}, head ${flags.head}, mode ${flags.mode}`;
       const report = lib.analyzeGraph(graph, { ...figureOpts, source });

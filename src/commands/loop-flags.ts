@@ -5,7 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from './base.ts';
-import { fusionFlags } from './fusion-flags.ts';
+import { kernelFlags } from './kernel-flags.ts';
 
 export const loopFlags = {
   'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
@@ -19,5 +19,5 @@ export const loopFlags = {
   'log-every-steps': Flags.integer({ min: 1, description: 'without a terminal: a progress line every this many steps (default: every 10 s)' }),
   'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
   json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
-  ...fusionFlags('all'),
+  ...kernelFlags(),
 };

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { fusionOf } from './fusion-flags.ts';
+import { kernelsOf } from './kernel-flags.ts';
 import { loopFlags } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -92,7 +92,7 @@ export default class Pretrain extends AlbertCommand {
       seed: flags.seed,
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
-      fusion: fusionOf(flags),
+      kernels: kernelsOf(flags),
       resume: flags.resume,
       spmModelFile: flags['spm-model-file'],
       progress,

@@ -18,7 +18,7 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
-import type { FusionLevel } from '../backends/onnx/fusion.ts';
+import type { KernelOptions } from '../backends/onnx/fusion.ts';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -94,8 +94,8 @@ export interface LoopOptions {
   taskSettings?: Record<string, { value: unknown; option: string }>;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
-  fusion?: FusionLevel;
+  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
+  kernels?: KernelOptions;
   /** The weights of a fresh run (a checkpoint, or fresh values): called only when not resuming. */
   initialValues: () => Promise<{ values: Map<string, Float32Array>; from: string | null }>;
   /** Copied next to the final model as spiece.model (HF's AlbertTokenizer finds it there). */
@@ -386,7 +386,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
       numTrainSteps: opts.numTrainSteps,
       seed: opts.seed,
       threads,
-      fusion: opts.fusion,
+      kernels: opts.kernels,
     },
     task,
   );

@@ -12,7 +12,7 @@
  * run is, which is what makes a resumed run identical) and, with gradient accumulation, the
  * totals over the K micro-batches of an update, computed before they run.
  */
-import type { FusionLevel } from '../backends/onnx/fusion.ts';
+import type { KernelOptions } from '../backends/onnx/fusion.ts';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../util/errors.ts';
@@ -42,8 +42,8 @@ export interface TrainerOptions {
   seed: number;
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
-  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
-  fusion?: FusionLevel;
+  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
+  kernels?: KernelOptions;
 }
 
 /** What one update did, the K micro-batches of it together. */
@@ -100,7 +100,7 @@ export class Trainer<B> {
       numChoices: opts.graph.numChoices,
       maxPredictions: opts.graph.maxPredictions,
       mode: 'train',
-      fusion: opts.fusion,
+      ...opts.kernels,
       maxSeqLength: opts.maxSeqLength,
       train: { ...opts.train, optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
     });

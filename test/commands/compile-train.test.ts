@@ -89,18 +89,20 @@ describe('albert compile --mode train', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
     assert.equal(manifest.training?.settings.optimizer, 'adamw', 'fine-tuning defaults to AdamW');
     assert.equal(manifest.training?.frozen.length, 5);
-    const [badRegex, noMatch, notTrain, badBeta, badEps] = await Promise.all([
+    const [badRegex, noMatch, notTrain, badBeta, badEps, badRecompute] = await Promise.all([
       albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'train', '--freeze', '(', '--out', out),
       albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'train', '--freeze', 'squad', '--out', out),
       albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'grad', '--optimizer', 'lamb', '--out', out),
       albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'train', '--beta2', '1', '--out', out),
       albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'train', '--epsilon', 'tiny', '--out', out),
+      albert('compile', '--config', 'tiny', '--head', 'classifier', '--mode', 'train', '--no-fuse', '--recompute', 'attention', '--out', out),
     ]);
     assertOneLineError(badRegex, /--freeze "\(": not a valid regular expression/);
     assertOneLineError(noMatch, /--freeze "squad" matches no parameter/);
     assertOneLineError(notTrain, /--optimizer applies to --mode train only/);
     assertOneLineError(badBeta, /--beta2 1: must be in \[0, 1\)/);
     assertOneLineError(badEps, /--epsilon .*expected a number, got "tiny"/);
+    assertOneLineError(badRecompute, /--recompute attention needs --fusion all/);
     assert.deepEqual(readFileSync(join(out, 'model.onnx')), before, 'model.onnx untouched');
   });
 

@@ -17,7 +17,7 @@
  * original picks its best trial the same way), otherwise from the final model. The saved
  * config.json carries the label names (id2label), so predict and export show them.
  */
-import type { FusionLevel } from '../../backends/onnx/fusion.ts';
+import type { KernelOptions } from '../../backends/onnx/fusion.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -109,8 +109,8 @@ export interface FinetuneOptions {
   skipNonfiniteSteps?: boolean;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
-  fusion?: FusionLevel;
+  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
+  kernels?: KernelOptions;
   progress: ProgressSink;
 }
 
@@ -252,7 +252,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
       seed: o.seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
-      fusion: o.fusion,
+      kernels: o.kernels,
       resume: o.resume,
       taskSettings: {
         ...data.settings,

@@ -4,7 +4,7 @@
  * loop (src/train/loop.ts: checkpoints, evaluation at each, the best checkpoint by masked-LM
  * accuracy in best/, exact resume after a kill, the final model in the output directory).
  */
-import type { FusionLevel } from '../../backends/onnx/fusion.ts';
+import type { KernelOptions } from '../../backends/onnx/fusion.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
 import { modelParams } from '../../model/params.ts';
 import { formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
@@ -57,8 +57,8 @@ export interface PretrainOptions {
   shuffleBuffer?: number;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
-  fusion?: FusionLevel;
+  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
+  kernels?: KernelOptions;
   progress: ProgressSink;
 }
 
@@ -130,7 +130,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     },
     spmModelFile: opts.spmModelFile,
     noMemoryCheck: opts.noMemoryCheck,
-    fusion: opts.fusion,
+    kernels: opts.kernels,
     progress: opts.progress,
     initialValues: async () => {
       if (opts.initCheckpoint) {

@@ -6,7 +6,7 @@
  * and, when the predict file has answers, the official scores (eval_results.json), evaluating at
  * every checkpoint and keeping the best by F1.
  */
-import type { FusionLevel } from '../../backends/onnx/fusion.ts';
+import type { KernelOptions } from '../../backends/onnx/fusion.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -71,8 +71,8 @@ export interface SquadFinetuneOptions {
   resume?: boolean;
   skipNonfiniteSteps?: boolean;
   noMemoryCheck?: boolean;
-  /** Which composite ops are fused kernels in the compiled step (default 'all'; 'none' is --no-fuse). */
-  fusion?: FusionLevel;
+  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
+  kernels?: KernelOptions;
   allowNonFinite?: boolean;
   progress: ProgressSink;
 }
@@ -228,7 +228,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
-      fusion: o.fusion,
+      kernels: o.kernels,
       resume: o.resume,
       taskSettings: {
         version: { value: o.version, option: 'version' },

@@ -7,7 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
-import { compileModel, type CompileOptions } from '../../../src/compile.ts';
+import { buildModelGraph, compileModel, type CompileOptions } from '../../../src/compile.ts';
+import { analyzeGraph } from '../../../src/inspect/index.ts';
+import { OptionError } from '../../../src/util/errors.ts';
 import { createSession } from '../../../src/backends/onnx/session.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 import { syntheticFeeds } from '../../../src/backends/onnx/synthetic-feeds.ts';
@@ -79,6 +81,19 @@ describe('fused kernels against their decompositions (onnxruntime)', () => {
       });
     }
   }
+
+  it('recomputing attention or keeping its probabilities: the same gradients, less memory', async () => {
+    const opts: CompileOptions = { config: tiny, head: 'pretraining', mode: 'grad' };
+    const [recomputed, kept] = await Promise.all([runAt({ ...opts, recompute: 'attention' }, 'all'), runAt({ ...opts, recompute: 'none' }, 'all')]);
+    assert.ok(recomputed.ops.has('com.microsoft.MultiHeadAttention'), [...recomputed.ops].join(' '));
+    assert.ok(!kept.ops.has('com.microsoft.MultiHeadAttention') && kept.ops.has('Softmax'), [...kept.ops].join(' '));
+    assertAgree(recomputed.outputs, kept.outputs, 'grad recompute attention vs none', 1e-3);
+    // The analysis albert inspect prints: the probabilities are not alive across the backward.
+    const peak = (recompute: 'none' | 'attention'): number =>
+      analyzeGraph(buildModelGraph({ ...opts, recompute }), { batchSize: 8, seqLength: 64 }).memory!.peakLiveBytes;
+    assert.ok(peak('attention') < peak('none'), `${peak('attention')} vs ${peak('none')}`);
+    assert.throws(() => compileModel({ ...opts, fusion: 'standard', recompute: 'attention' }), (e: unknown) => e instanceof OptionError && /\{recompute\} attention needs \{fusion\} all/.test(e.template));
+  });
 
   it('a whole LAMB training step: all = none', async () => {
     const opts: CompileOptions = { config: tiny, head: 'pretraining', mode: 'train', train: { optimizer: 'lamb' } };

@@ -1,0 +1,39 @@
+/**
+ * How composite ops (layer norm, softmax, GELU, attention) become kernels: `--fusion` /
+ * `--no-fuse` (fused onnxruntime kernels or primitives) and, for training, `--recompute`. Shared
+ * by every command that compiles a graph.
+ */
+import { Flags } from '@oclif/core';
+import { FUSION_LEVELS, RECOMPUTE_MODES, type FusionLevel, type KernelOptions, type RecomputeMode } from '../backends/onnx/fusion.ts';
+
+export function fusionFlags(defaultLevel: FusionLevel) {
+  return {
+    fusion: Flags.string({
+      options: [...FUSION_LEVELS],
+      exclusive: ['no-fuse'],
+      description: `fused kernels: all (onnxruntime's LayerNormalization, Softmax, FastGelu/Gelu, MultiHeadAttention), standard (plain ONNX opset 17 only), none (primitives only) (default ${defaultLevel})`,
+    }),
+    'no-fuse': Flags.boolean({ default: false, exclusive: ['fusion'], description: 'compile layer norm, softmax, GELU and attention to primitive ops (same as --fusion none): for debugging, and runtimes without those kernels' }),
+  };
+}
+
+/** The fusion flags plus `--recompute`, for commands that compile training or gradient graphs. */
+export function kernelFlags() {
+  return {
+    ...fusionFlags('all'),
+    recompute: Flags.string({
+      options: [...RECOMPUTE_MODES],
+      description: 'what the backward pass recomputes instead of keeping: attention (its probabilities, [batch, heads, seq, seq] per layer: less memory; needs --fusion all, where it is the default) or none',
+    }),
+  };
+}
+
+/** The level the flags ask for; undefined leaves the command's default. */
+export function fusionOf(flags: { fusion?: string; 'no-fuse'?: boolean }): FusionLevel | undefined {
+  if (flags['no-fuse']) return 'none';
+  return flags.fusion as FusionLevel | undefined;
+}
+
+export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string }): KernelOptions {
+  return { fusion: fusionOf(flags), recompute: flags.recompute as RecomputeMode | undefined };
+}
