@@ -3,6 +3,7 @@
 import Compile from './compile.ts';
 import Convert from './convert.ts';
 import CreatePretrainingData from './create-pretraining-data.ts';
+import Doctor from './doctor.ts';
 import EvaluateGlue from './evaluate/glue.ts';
 import EvaluateSquad from './evaluate/squad.ts';
 import Export from './export.ts';
@@ -19,6 +20,7 @@ import PredictTextClassification from './predict/text-classification.ts';
 import Pretrain from './pretrain.ts';
 import Quickstart from './quickstart.ts';
 import Run from './run.ts';
+import SetupCuda from './setup/cuda.ts';
 import Tokenize from './tokenize.ts';
 import TrainTokenizer from './train-tokenizer.ts';
 
@@ -26,6 +28,7 @@ export const commands = {
   compile: Compile,
   convert: Convert,
   'create-pretraining-data': CreatePretrainingData,
+  doctor: Doctor,
   'evaluate:glue': EvaluateGlue,
   'evaluate:squad': EvaluateSquad,
   export: Export,
@@ -42,6 +45,7 @@ export const commands = {
   pretrain: Pretrain,
   quickstart: Quickstart,
   run: Run,
+  'setup:cuda': SetupCuda,
   tokenize: Tokenize,
   'train-tokenizer': TrainTokenizer,
 };
