@@ -1,34 +1,6 @@
 import type { Node, TensorType, Value } from './graph.ts';
 import type { Dim } from './shape.ts';
 import type { Tensor } from './tensor.ts';
-import type { DType } from './dtype.ts';
-
-/** An ONNX attribute value, tagged so ints and floats are never confused. */
-export type OnnxAttr =
-  | { i: number }
-  | { f: number }
-  | { s: string }
-  | { ints: number[] }
-  | { floats: number[] }
-  | { t: Tensor };
-
-/**
- * What an op's ONNX lowering may ask of the backend. It lives here, as an interface, so ops
- * are defined in one place without src/ir depending on the ONNX backend.
- */
-export interface OnnxEmitter {
-  readonly opset: number;
-  /** Appends an ONNX node; returns its output names (fresh unless given). */
-  node(opType: string, inputs: string[], outputs?: number | string[], attrs?: Record<string, OnnxAttr>, domain?: string): string[];
-  /** A constant tensor (deduplicated). */
-  constant(t: Tensor): string;
-  /** A 1-D int64 tensor holding `dims`, computed from graph input shapes where dims are symbolic. */
-  shapeTensor(dims: readonly Dim[]): string;
-  /** A fresh tensor name. */
-  fresh(hint: string): string;
-  /** The ONNX element type number for a dtype. */
-  onnxType(d: DType): number;
-}
 
 /** What the reference interpreter offers an op's evaluation besides its inputs. */
 export interface EvalContext<A = unknown> {
@@ -58,8 +30,6 @@ export interface OpDef<A = unknown> {
    * (passes/decompose.ts); the composite keeps its own VJP and reference evaluation.
    */
   decompose?(node: Node<A>): Value[];
-  /** Emits the op's ONNX nodes reading `inputs` and writing exactly `outputs`. */
-  toOnnx(e: OnnxEmitter, node: Node<A>, inputs: string[], outputs: string[]): void;
   /** Floating point operations, as a (possibly symbolic) count, for `albert inspect`. */
   flops?(node: Node<A>): Dim;
   /** True for ops with no float result worth differentiating (comparisons, integer ops). */

@@ -1,4 +1,3 @@
-import type { OnnxAttr } from './op.ts';
 import { formatType, type Graph, type Node, type Value } from './graph.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -48,5 +47,3 @@ function formatAttr(v: unknown): string {
 function isTensor(v: unknown): v is Tensor {
   return typeof v === 'object' && v !== null && 'data' in v && 'shape' in v && 'dtype' in v;
 }
-
-export type { OnnxAttr };

@@ -11,6 +11,7 @@ import { checkOnnxAgreement, checkGradients } from '../helpers/check.ts';
 import { defineOp } from '../../src/ir/op.ts';
 import { tensor } from '../../src/ir/tensor.ts';
 import { emitModel, encodeModel } from '../../src/backends/onnx/emit.ts';
+import { registerLowering } from '../../src/backends/onnx/lowering.ts';
 import { createSession, runReference } from '../../src/backends/onnx/session.ts';
 
 describe('symbolic dims', () => {
@@ -101,10 +102,10 @@ describe('ONNX emitter constants', () => {
       name: 'TestDivBySignedZeros',
       infer: ([x]) => [{ dtype: x.dtype, shape: [...x.shape] }, { dtype: x.dtype, shape: [...x.shape] }],
       evaluate: ([x]) => [x, x],
-      toOnnx: (e, _n, ins, outs) => {
-        e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(0) })], [outs[0]]);
-        e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(-0) })], [outs[1]]);
-      },
+    });
+    registerLowering(ZeroSigns, (e, _n, ins, outs) => {
+      e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(0) })], [outs[0]]);
+      e.node('Div', [ins[0], e.constant({ dtype: 'float32', shape: [], data: Float64Array.of(-0) })], [outs[1]]);
     });
     const g = new Graph('zeros');
     const x = g.input('x', 'float32', [1]);

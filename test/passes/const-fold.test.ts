@@ -78,9 +78,6 @@ describe('const-fold', () => {
       name: 'TestEffectfulForConstFold',
       infer: ([a]) => [{ dtype: a.dtype, shape: [...a.shape] }],
       evaluate: ([a]) => [a],
-      toOnnx: () => {
-        throw new Error('not emitted in this test');
-      },
       effectful: true,
     });
     const g = new Graph('fold-effect');

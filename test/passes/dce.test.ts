@@ -48,9 +48,6 @@ describe('dce', () => {
       name: 'TestEffectfulForDce',
       infer: ([a]) => [{ dtype: a.dtype, shape: [...a.shape] }],
       evaluate: ([a]) => [a],
-      toOnnx: () => {
-        throw new Error('not emitted in this test');
-      },
       effectful: true,
     });
     const g = new Graph('dce-effect');

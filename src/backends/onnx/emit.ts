@@ -1,9 +1,11 @@
 import type { DType } from '../../ir/dtype.ts';
 import { UserError } from '../../ir/errors.ts';
 import type { Graph, Value } from '../../ir/graph.ts';
-import type { OnnxAttr, OnnxEmitter } from '../../ir/op.ts';
 import { canonDim, dimSymbols, type Dim } from '../../ir/shape.ts';
 import type { Tensor } from '../../ir/tensor.ts';
+import { lowerNode, type OnnxAttr, type OnnxEmitter } from './lowering.ts';
+// Registers every op's lowering, so that any graph emitModel is given can be lowered.
+import './lowerings/index.ts';
 import { onnx } from './proto.ts';
 import { float32TensorProto, onnxElemType, tensorProto } from './tensor-proto.ts';
 
@@ -70,7 +72,7 @@ export function emitModel(graph: Graph, opts: EmitOptions): InstanceType<typeof 
   for (const node of graph.nodes) {
     const ins = node.inputs.map((v) => e.nameOf(v));
     const outs = node.outputs.map((v) => e.nameOf(v));
-    node.op.toOnnx(e, node, ins, outs);
+    lowerNode(e, node, ins, outs);
   }
   const outputs = graph.outputs.map((o) => {
     const inner = e.nameOf(o.value);

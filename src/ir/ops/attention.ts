@@ -13,7 +13,7 @@ import { castScalar, isFloat } from '../dtype.ts';
 import { ShapeError } from '../errors.ts';
 import { formatType, type TensorType, type Value } from '../graph.ts';
 import { apply1, defineOp, type OpDef } from '../op.ts';
-import { broadcastShapes, dimEq, mulDims, shapeEq } from '../shape.ts';
+import { broadcastShapes, mulDims, shapeEq } from '../shape.ts';
 import { broadcastIndexer, type Tensor } from '../tensor.ts';
 import { einsum } from './einsum.ts';
 import { add, mul, sub } from './elementwise.ts';
@@ -94,17 +94,6 @@ export const Attention: OpDef<AttentionAttrs> = defineOp<AttentionAttrs>({
       needed[2] ? einsum('BNFT,BFNH->BTNH', probs, ct) : null,
       needed[3] ? gScores : null,
     ];
-  },
-  toOnnx: (e, n, ins, outs) => {
-    const [q, k, v, bias] = n.inputs;
-    const [B, F, N, D] = q.shape;
-    const T = k.shape[1];
-    const hidden = mulDims(N, D);
-    const flat = (name: string, seq: typeof F): string => e.node('Reshape', [name, e.shapeTensor([B, seq, hidden])])[0];
-    // The kernel takes the bias as [B or 1, N or 1, F, T]: broadcast the query axis out.
-    const fullBias = dimEq(bias.shape[2], F) ? ins[3] : e.node('Expand', [ins[3], e.shapeTensor([bias.shape[0], bias.shape[1], F, T])])[0];
-    const [context] = e.node('MultiHeadAttention', [flat(ins[0], F), flat(ins[1], T), flat(ins[2], T), '', '', fullBias], 1, { num_heads: { i: N as number }, scale: { f: n.attrs.scale } }, 'com.microsoft');
-    e.node('Reshape', [context, e.shapeTensor([B, F, N, D])], outs);
   },
   decompose: (n) => {
     const [q, k, v, bias] = n.inputs;

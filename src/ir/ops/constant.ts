@@ -12,9 +12,6 @@ export const Constant = defineOp<ConstantAttrs>({
   infer: (_ins, a) => [{ dtype: a.value.dtype, shape: [...a.value.shape] }],
   evaluate: (_ins, a) => [a.value],
   vjp: () => [],
-  toOnnx: (e, n, _ins, outs) => {
-    e.node('Constant', [], outs, { value: { t: n.attrs.value } });
-  },
 });
 
 export function constant(g: Graph, t: Tensor): Value {

@@ -330,20 +330,6 @@ export const Einsum: OpDef<EinsumAttrs> = defineOp<EinsumAttrs>({
     const squeezed = node.inputs.map((v, i) => dropBroadcastAxes(v, spec.inputs[i], spec.broadcast[i]));
     return node.inputs.map((x, k) => (needed[k] ? operandCotangent(spec, k, ct, squeezed, x) : null));
   },
-  toOnnx: (e, node, ins, outs) => {
-    const spec = parseEinsum(
-      node.attrs.equation,
-      node.inputs.map((v) => v.shape),
-    );
-    // Squeeze broadcast axes first so onnxruntime sees plain letters with agreeing dims.
-    const names = ins.map((name, i) => {
-      const axes = spec.broadcast[i].flatMap((b, a) => (b ? [a] : []));
-      if (axes.length === 0) return name;
-      return e.node('Squeeze', [name, e.constant({ dtype: 'int64', shape: [axes.length], data: Float64Array.from(axes) })])[0];
-    });
-    const labels = spec.inputs.map((ls, i) => ls.filter((_, a) => !spec.broadcast[i][a]));
-    e.node('Einsum', names, outs, { equation: { s: labelsToEquation(labels, spec.output, true) } });
-  },
   // One multiply per operand and one add per point of the label space: 2 * prod(sizes) for
   // the usual two-operand contraction (2*M*N*K for a matrix product).
   flops: (node): Dim => {

@@ -13,7 +13,6 @@ type Cts = (Value | null)[];
 
 interface BinarySpec {
   name: string;
-  onnx: string;
   fn: (a: number, b: number, dtype: DType) => number;
   /** Output dtype: same as inputs, or bool for comparisons. */
   result?: 'same' | 'bool';
@@ -55,9 +54,6 @@ function defineBinary(spec: BinarySpec): OpDef<object> {
     evaluate: (ins) => evalBinary(spec, ins),
     vjp: spec.vjp ? (node, cts, needed) => (cts[0] ? spec.vjp!(node, cts[0], needed) : [null, null]) : undefined,
     nonDifferentiable: spec.vjp === undefined,
-    toOnnx: (e, _n, ins, outs) => {
-      e.node(spec.onnx, ins, outs);
-    },
     flops: (n) => mulDims(spec.flopsPerElement ?? 1, numel(n.outputs[0].shape)),
   });
 }
@@ -79,7 +75,6 @@ function wrap(x: number, d: DType): number {
 
 export const Add = defineBinary({
   name: 'Add',
-  onnx: 'Add',
   accepts: notBool,
   fn: (a, b, d) => wrap(a + b, d),
   vjp: (_n, ct) => [ct, ct],
@@ -87,7 +82,6 @@ export const Add = defineBinary({
 
 export const Sub = defineBinary({
   name: 'Sub',
-  onnx: 'Sub',
   accepts: notBool,
   fn: (a, b, d) => wrap(a - b, d),
   vjp: (_n, ct, need) => [ct, need[1] ? neg(ct) : null],
@@ -95,7 +89,6 @@ export const Sub = defineBinary({
 
 export const Mul = defineBinary({
   name: 'Mul',
-  onnx: 'Mul',
   accepts: notBool,
   fn: (a, b, d) => (d === 'uint32' ? Math.imul(a, b) >>> 0 : d === 'int32' ? Math.imul(a, b) : a * b),
   vjp: (n, ct, need) => [need[0] ? mul(ct, n.inputs[1]) : null, need[1] ? mul(ct, n.inputs[0]) : null],
@@ -103,7 +96,6 @@ export const Mul = defineBinary({
 
 export const Div = defineBinary({
   name: 'Div',
-  onnx: 'Div',
   accepts: notBool,
   fn: (a, b, d) => (d === 'float32' || d === 'float16' || d === 'float64' ? a / b : intDiv(a, b)),
   vjp: (n, ct, need) => [
@@ -114,7 +106,6 @@ export const Div = defineBinary({
 
 export const Pow = defineBinary({
   name: 'Pow',
-  onnx: 'Pow',
   accepts: floatOnly,
   fn: (a, b) => Math.pow(a, b),
   vjp: (n, ct, need) => {
@@ -129,7 +120,6 @@ export const Pow = defineBinary({
 
 export const Max = defineBinary({
   name: 'Max',
-  onnx: 'Max',
   accepts: notBool,
   fn: (a, b) => Math.max(a, b),
   vjp: (n, ct, need) => {
@@ -141,7 +131,6 @@ export const Max = defineBinary({
 
 export const Min = defineBinary({
   name: 'Min',
-  onnx: 'Min',
   accepts: notBool,
   fn: (a, b) => Math.min(a, b),
   vjp: (n, ct, need) => {
@@ -154,7 +143,6 @@ export const Min = defineBinary({
 /** Remainder with the sign of the divisor for ints (ONNX Mod fmod=0); only integer dtypes. */
 export const Mod = defineBinary({
   name: 'Mod',
-  onnx: 'Mod',
   accepts: (d) => d === 'int32' || d === 'int64' || d === 'uint32',
   fn: (a, b) => ((a % b) + b) % b,
 });
@@ -162,31 +150,27 @@ export const Mod = defineBinary({
 /** Logical shift right for uint32 (ONNX BitShift direction RIGHT). */
 export const ShiftRight = defineOp<object>({
   name: 'ShiftRight',
-  infer: (ins) => inferBinary({ name: 'ShiftRight', onnx: '', fn: () => 0, accepts: (d) => d === 'uint32' }, ins),
-  evaluate: (ins) => evalBinary({ name: 'ShiftRight', onnx: '', fn: (a, b) => (b >= 32 ? 0 : a >>> b) }, ins),
+  infer: (ins) => inferBinary({ name: 'ShiftRight', fn: () => 0, accepts: (d) => d === 'uint32' }, ins),
+  evaluate: (ins) => evalBinary({ name: 'ShiftRight', fn: (a, b) => (b >= 32 ? 0 : a >>> b) }, ins),
   nonDifferentiable: true,
-  toOnnx: (e, _n, ins, outs) => {
-    e.node('BitShift', ins, outs, { direction: { s: 'RIGHT' } });
-  },
 });
 
-const cmp = (name: string, onnx: string, fn: (a: number, b: number) => boolean): OpDef<object> =>
-  defineBinary({ name, onnx, result: 'bool', fn: (a, b) => (fn(a, b) ? 1 : 0) });
+const cmp = (name: string, fn: (a: number, b: number) => boolean): OpDef<object> =>
+  defineBinary({ name, result: 'bool', fn: (a, b) => (fn(a, b) ? 1 : 0) });
 
-export const Equal = cmp('Equal', 'Equal', (a, b) => a === b);
-export const Less = cmp('Less', 'Less', (a, b) => a < b);
-export const LessOrEqual = cmp('LessOrEqual', 'LessOrEqual', (a, b) => a <= b);
-export const Greater = cmp('Greater', 'Greater', (a, b) => a > b);
-export const GreaterOrEqual = cmp('GreaterOrEqual', 'GreaterOrEqual', (a, b) => a >= b);
-export const And = defineBinary({ name: 'And', onnx: 'And', result: 'bool', accepts: (d) => d === 'bool', fn: (a, b) => (a && b ? 1 : 0) });
-export const Or = defineBinary({ name: 'Or', onnx: 'Or', result: 'bool', accepts: (d) => d === 'bool', fn: (a, b) => (a || b ? 1 : 0) });
+export const Equal = cmp('Equal', (a, b) => a === b);
+export const Less = cmp('Less', (a, b) => a < b);
+export const LessOrEqual = cmp('LessOrEqual', (a, b) => a <= b);
+export const Greater = cmp('Greater', (a, b) => a > b);
+export const GreaterOrEqual = cmp('GreaterOrEqual', (a, b) => a >= b);
+export const And = defineBinary({ name: 'And', result: 'bool', accepts: (d) => d === 'bool', fn: (a, b) => (a && b ? 1 : 0) });
+export const Or = defineBinary({ name: 'Or', result: 'bool', accepts: (d) => d === 'bool', fn: (a, b) => (a || b ? 1 : 0) });
 
 // ---------------------------------------------------------------------------------------------
 // Unary elementwise ops.
 
 interface UnarySpec {
   name: string;
-  onnx: string;
   fn: (x: number, d: DType) => number;
   accepts?: (d: DType) => boolean;
   vjp?: (node: Node<object>, ct: Value) => Value;
@@ -211,40 +195,33 @@ function defineUnary(spec: UnarySpec): OpDef<object> {
     },
     vjp: spec.vjp ? (n, cts) => [cts[0] ? spec.vjp!(n, cts[0]) : null] : undefined,
     nonDifferentiable: spec.vjp === undefined,
-    toOnnx: (e, _n, ins, outs) => {
-      e.node(spec.onnx, ins, outs);
-    },
     flops: (n) => mulDims(spec.flopsPerElement ?? 1, numel(n.outputs[0].shape)),
   });
 }
 
-export const Neg = defineUnary({ name: 'Neg', onnx: 'Neg', accepts: notBool, fn: (x, d) => wrap(-x, d), vjp: (_n, ct) => neg(ct) });
+export const Neg = defineUnary({ name: 'Neg', accepts: notBool, fn: (x, d) => wrap(-x, d), vjp: (_n, ct) => neg(ct) });
 export const Sqrt = defineUnary({
   name: 'Sqrt',
-  onnx: 'Sqrt',
   accepts: floatOnly,
   fn: Math.sqrt,
   vjp: (n, ct) => div(mul(ct, 0.5), n.outputs[0]),
 });
 export const Reciprocal = defineUnary({
   name: 'Reciprocal',
-  onnx: 'Reciprocal',
   accepts: floatOnly,
   fn: (x) => 1 / x,
   vjp: (n, ct) => neg(mul(ct, mul(n.outputs[0], n.outputs[0]))),
 });
-export const Exp = defineUnary({ name: 'Exp', onnx: 'Exp', accepts: floatOnly, fn: Math.exp, vjp: (n, ct) => mul(ct, n.outputs[0]) });
-export const Log = defineUnary({ name: 'Log', onnx: 'Log', accepts: floatOnly, fn: Math.log, vjp: (n, ct) => div(ct, n.inputs[0]) });
+export const Exp = defineUnary({ name: 'Exp', accepts: floatOnly, fn: Math.exp, vjp: (n, ct) => mul(ct, n.outputs[0]) });
+export const Log = defineUnary({ name: 'Log', accepts: floatOnly, fn: Math.log, vjp: (n, ct) => div(ct, n.inputs[0]) });
 export const Tanh = defineUnary({
   name: 'Tanh',
-  onnx: 'Tanh',
   accepts: floatOnly,
   fn: Math.tanh,
   vjp: (n, ct) => mul(ct, sub(1, mul(n.outputs[0], n.outputs[0]))),
 });
 export const Erf = defineUnary({
   name: 'Erf',
-  onnx: 'Erf',
   accepts: floatOnly,
   fn: erfScalar,
   vjp: (n, ct) => {
@@ -254,16 +231,14 @@ export const Erf = defineUnary({
 });
 export const Relu = defineUnary({
   name: 'Relu',
-  onnx: 'Relu',
   accepts: floatOnly,
   fn: (x) => (x > 0 ? x : 0),
   vjp: (n, ct) => where(greater(n.inputs[0], 0), ct, scalarLike(ct, 0)),
 });
-export const Not = defineUnary({ name: 'Not', onnx: 'Not', accepts: (d) => d === 'bool', fn: (x) => (x ? 0 : 1) });
-export const IsNaN = defineUnary({ name: 'IsNaN', onnx: 'IsNaN', accepts: floatOnly, fn: (x) => (Number.isNaN(x) ? 1 : 0), result: 'bool' });
+export const Not = defineUnary({ name: 'Not', accepts: (d) => d === 'bool', fn: (x) => (x ? 0 : 1) });
+export const IsNaN = defineUnary({ name: 'IsNaN', accepts: floatOnly, fn: (x) => (Number.isNaN(x) ? 1 : 0), result: 'bool' });
 export const IsInf = defineUnary({
   name: 'IsInf',
-  onnx: 'IsInf',
   accepts: floatOnly,
   fn: (x) => (x === Infinity || x === -Infinity ? 1 : 0),
   result: 'bool',
@@ -320,9 +295,6 @@ export const Where = defineOp<object>({
     const z = scalarLike(ct, 0);
     return [null, need[1] ? where(c, ct, z) : null, need[2] ? where(c, z, ct) : null];
   },
-  toOnnx: (e, _n, ins, outs) => {
-    e.node('Where', ins, outs);
-  },
   flops: (n) => numel(n.outputs[0].shape),
 });
 
@@ -342,9 +314,6 @@ export const Cast = defineOp<CastAttrs>({
     const src = n.inputs[0].dtype;
     return [ct && isFloat(src) && isFloat(n.attrs.to) ? cast(ct, src) : null];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Cast', ins, outs, { to: { i: e.onnxType(n.attrs.to) } });
-  },
 });
 
 export const Identity = defineOp<object>({
@@ -352,9 +321,6 @@ export const Identity = defineOp<object>({
   infer: ([a]) => [{ dtype: a.dtype, shape: [...a.shape] }],
   evaluate: ([a]) => [a],
   vjp: (_n, [ct]) => [ct],
-  toOnnx: (e, _n, ins, outs) => {
-    e.node('Identity', ins, outs);
-  },
 });
 
 /** Identity in the forward pass; blocks gradients. */
@@ -363,9 +329,6 @@ export const StopGradient = defineOp<object>({
   infer: ([a]) => [{ dtype: a.dtype, shape: [...a.shape] }],
   evaluate: ([a]) => [a],
   vjp: () => [null],
-  toOnnx: (e, _n, ins, outs) => {
-    e.node('Identity', ins, outs);
-  },
 });
 
 // ---------------------------------------------------------------------------------------------

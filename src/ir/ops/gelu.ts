@@ -48,9 +48,6 @@ export const Gelu: OpDef<GeluAttrs> = defineOp<GeluAttrs>({
     const pdf = mul(exp(mul(x2, -0.5)), 1 / Math.sqrt(2 * Math.PI));
     return [mul(ct, add(cdf, mul(x, pdf)))];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node(n.attrs.approximate === 'tanh' ? 'FastGelu' : 'Gelu', ins, outs, {}, 'com.microsoft');
-  },
   decompose: (n) => {
     // The primitive forms, op for op as they were written before this op existed.
     const x = n.inputs[0];

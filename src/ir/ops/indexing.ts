@@ -1,20 +1,13 @@
 import { isFloat, isInteger } from '../dtype.ts';
 import { ShapeError, UserError } from '../errors.ts';
 import { formatType, type TensorType, type Value } from '../graph.ts';
-import { apply1, defineOp, type OnnxEmitter, type OpDef } from '../op.ts';
+import { apply1, defineOp, type OpDef } from '../op.ts';
 import { canonDim, dimEq, dimSymbols, divDims, formatShape, isStatic, mulDims, normAxis, type Dim } from '../shape.ts';
 import { sizeOf, stridesOf, type Tensor } from '../tensor.ts';
 import { scalarLike } from './constant.ts';
 import { expand, invertPerm, transpose } from './shape-ops.ts';
 
 // Slice, Concat/Split, Gather and GatherElements, with the scatter ops their VJPs need.
-
-const int64 = (xs: readonly number[]): Tensor => ({ dtype: 'int64', shape: [xs.length], data: Float64Array.from(xs) });
-
-/** ONNX ConstantOfShape zeros of `dtype` with a (possibly symbolic) shape: a zeros tensor made at run time. */
-function onnxZeros(e: OnnxEmitter, dtype: TensorType['dtype'], shape: readonly Dim[]): string {
-  return e.node('ConstantOfShape', [e.shapeTensor(shape)], 1, { value: { t: { dtype, shape: [1], data: Float64Array.of(0) } } })[0];
-}
 
 /** Product of dims [from, to) of a concrete shape. */
 function span(shape: readonly number[], from: number, to: number): number {
@@ -74,7 +67,8 @@ export interface SliceAttrs {
   steps: number[];
 }
 
-interface AxisRange {
+/** The part of one axis a slice takes. */
+export interface AxisRange {
   /** First element taken (already clamped, static). */
   start: number;
   /** Number of elements taken. */
@@ -185,10 +179,6 @@ export const Slice: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
     return [{ dtype: a.dtype, shape: w.out, data }];
   },
   vjp: (n, [ct]) => [ct ? apply1(SliceGrad, [ct], { ...n.attrs, shape: [...n.inputs[0].shape] }) : null],
-  toOnnx: (e, n, ins, outs) => {
-    const at = n.attrs;
-    e.node('Slice', [ins[0], e.constant(int64(at.starts)), e.constant(int64(at.ends)), e.constant(int64(at.axes)), e.constant(int64(at.steps))], outs);
-  },
 });
 
 export interface SliceGradAttrs extends SliceAttrs {
@@ -196,10 +186,7 @@ export interface SliceGradAttrs extends SliceAttrs {
   shape: Dim[];
 }
 
-/**
- * The VJP of Slice: zeros of the sliced tensor's shape with the cotangent written into the
- * window. Lowered to Pad (constant 0); strided windows first interleave zeros.
- */
+/** The VJP of Slice: zeros of the sliced tensor's shape with the cotangent written into the window. */
 export const SliceGrad: OpDef<SliceGradAttrs> = defineOp<SliceGradAttrs>({
   name: 'SliceGrad',
   infer: ([ct], at) => {
@@ -218,57 +205,11 @@ export const SliceGrad: OpDef<SliceGradAttrs> = defineOp<SliceGradAttrs>({
     return [{ dtype: ct.dtype, shape: full, data }];
   },
   vjp: (n, [ct]) => [ct ? apply1(Slice, [ct], { axes: n.attrs.axes, starts: n.attrs.starts, ends: n.attrs.ends, steps: n.attrs.steps }) : null],
-  toOnnx: (e, n, ins, outs) => lowerSliceGrad(e, n.attrs, n.inputs[0].shape, ins[0], outs[0]),
 });
 
-function lowerSliceGrad(e: OnnxEmitter, at: SliceGradAttrs, ctShape: readonly Dim[], input: string, output: string): void {
-  const rank = at.shape.length;
-  const ranges = axisRanges(at.shape, at, () => `SliceGrad{${describeSlice(at)}}`);
-  const cur: Dim[] = ctShape.map(canonDim);
-  let x = input;
-  const begin = new Array<number>(rank).fill(0);
-  const endDims: Dim[] = new Array<Dim>(rank).fill(0);
-  const endOffsets = new Array<number>(rank).fill(0);
-  at.axes.forEach((ax, i) => {
-    const d = canonDim(at.shape[ax]);
-    const step = at.steps[i];
-    const { start, len } = ranges[i];
-    if (step > 1) {
-      // Spread the taken elements `step` apart: [.., L, ..] -> [.., L, 1, ..] -> pad to
-      // [.., L, step, ..] -> [.., L*step, ..], then crop what runs past the axis's end.
-      const [u] = e.node('Unsqueeze', [x, e.constant(int64([ax + 1]))]);
-      const pads = new Array<number>(2 * (rank + 1)).fill(0);
-      pads[rank + 1 + ax + 1] = step - 1;
-      const [p] = e.node('Pad', [u, e.constant(int64(pads))]);
-      const spread = mulDims(len, step);
-      cur[ax] = spread;
-      [x] = e.node('Reshape', [p, e.shapeTensor(cur)]);
-      if (isStatic(d) && (spread as number) > d - start) {
-        [x] = e.node('Slice', [x, e.constant(int64([0])), e.constant(int64([d - start])), e.constant(int64([ax]))]);
-        cur[ax] = d - start;
-      }
-    }
-    begin[ax] = start;
-    const taken = cur[ax];
-    if (isStatic(d)) endDims[ax] = d - start - (taken as number);
-    else if (dimEq(taken, d)) endDims[ax] = 0;
-    else {
-      // A static window on a symbolic axis: the end padding is known only at run time.
-      endDims[ax] = d;
-      endOffsets[ax] = start + (taken as number);
-    }
-  });
-  if (begin.every((b) => b === 0) && endDims.every((d) => d === 0)) {
-    e.node('Identity', [x], [output]);
-    return;
-  }
-  let pads: string;
-  if (endDims.every(isStatic)) pads = e.constant(int64([...begin, ...(endDims as number[])]));
-  else {
-    const [ends] = e.node('Sub', [e.shapeTensor(endDims), e.constant(int64(endOffsets))]);
-    pads = e.node('Concat', [e.constant(int64(begin)), ends], 1, { axis: { i: 0 } })[0];
-  }
-  e.node('Pad', [x, pads], [output]);
+/** Where a SliceGrad writes its cotangent: per sliced axis, the first element and the count. */
+export function sliceGradWindow(at: SliceGradAttrs): AxisRange[] {
+  return axisRanges(at.shape, at, () => `SliceGrad{${describeSlice(at)}}`);
 }
 
 /**
@@ -333,9 +274,6 @@ export const Concat: OpDef<ConcatAttrs> = defineOp<ConcatAttrs>({
     const parts = split(ct, n.inputs.map((v) => v.shape[n.attrs.axis]), n.attrs.axis);
     return parts.map((p, i) => (need[i] ? p : null));
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Concat', ins, outs, { axis: { i: n.attrs.axis } });
-  },
 });
 
 export function concat(xs: Value[], axis: number): Value {
@@ -387,9 +325,6 @@ export const Split: OpDef<SplitAttrs> = defineOp<SplitAttrs>({
     const parts = cts.map((c, i) => c ?? expand(scalarLike(n.outputs[i], 0), n.outputs[i].shape));
     return [concat(parts, n.attrs.axis)];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Split', [ins[0], e.shapeTensor(n.attrs.sizes)], outs, { axis: { i: n.attrs.axis } });
-  },
 });
 
 /** Splits x along `axis` into pieces of the given (possibly symbolic) sizes. */
@@ -440,9 +375,6 @@ export const Gather: OpDef<GatherAttrs> = defineOp<GatherAttrs>({
     const g = gatherGrad(transpose(ct, ctPerm), idx, tPerm.map((p) => t.shape[p]));
     return [transpose(g, invertPerm(tPerm)), null];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Gather', ins, outs, { axis: { i: n.attrs.axis } });
-  },
 });
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
@@ -452,10 +384,7 @@ export interface GatherGradAttrs {
   shape: Dim[];
 }
 
-/**
- * zeros(shape) with row indices[j] += ct[j] for every j: repeated indices accumulate. Lowered to
- * ScatterND with reduction "add" (opset 16+) on int64 indices of shape [..., 1].
- */
+/** zeros(shape) with row indices[j] += ct[j] for every j: repeated indices accumulate. */
 export const GatherGrad: OpDef<GatherGradAttrs> = defineOp<GatherGradAttrs>({
   name: 'GatherGrad',
   infer: ([ct, idx], at) => {
@@ -480,13 +409,6 @@ export const GatherGrad: OpDef<GatherGradAttrs> = defineOp<GatherGradAttrs>({
     return [{ dtype: ct.dtype, shape, data }];
   },
   vjp: (n, [ct]) => [ct ? gather(ct, n.inputs[1], 0) : null, null],
-  toOnnx: (e, n, ins, outs) => {
-    const [ct, idx] = ins;
-    const idx64 = n.inputs[1].dtype === 'int64' ? idx : e.node('Cast', [idx], 1, { to: { i: e.onnxType('int64') } })[0];
-    const [idxN1] = e.node('Unsqueeze', [idx64, e.constant(int64([n.inputs[1].rank]))]);
-    const zeros = onnxZeros(e, n.outputs[0].dtype, n.attrs.shape);
-    e.node('ScatterND', [zeros, idxN1, ct], outs, { reduction: { s: 'add' } });
-  },
 });
 
 function gatherGrad(ct: Value, indices: Value, shape: Dim[]): Value {
@@ -556,9 +478,6 @@ export const GatherElements: OpDef<GatherElementsAttrs> = defineOp<GatherElement
     const [x, idx] = n.inputs;
     return [x.graph.addNode(GatherElementsGrad, [ct, idx], { axis: n.attrs.axis, shape: [...x.shape] })[0], null];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('GatherElements', ins, outs, { axis: { i: n.attrs.axis } });
-  },
 });
 
 export interface GatherElementsGradAttrs {
@@ -586,10 +505,6 @@ export const GatherElementsGrad: OpDef<GatherElementsGradAttrs> = defineOp<Gathe
     return [{ dtype: ct.dtype, shape, data }];
   },
   vjp: (n, [ct]) => [ct ? gatherElements(ct, n.inputs[1], n.attrs.axis) : null, null],
-  toOnnx: (e, n, ins, outs) => {
-    const zeros = onnxZeros(e, n.outputs[0].dtype, n.attrs.shape);
-    e.node('ScatterElements', [zeros, ins[1], ins[0]], outs, { axis: { i: n.attrs.axis }, reduction: { s: 'add' } });
-  },
 });
 
 /** out[i][j]... = x[..index at `axis` replaced by indices[i][j]..] (ONNX GatherElements). */

@@ -26,18 +26,6 @@ export const Iota: OpDef<IotaAttrs> = defineOp<IotaAttrs>({
   },
   vjp: () => [null],
   nonDifferentiable: true,
-  toOnnx: (e, n, ins, outs) => {
-    const ax = normAxis(n.attrs.axis, n.inputs[0].rank, () => 'Iota');
-    const [dim] = e.node('Shape', [ins[0]], 1, { start: { i: ax }, end: { i: ax + 1 } });
-    const [count] = e.node('Squeeze', [dim, e.constant({ dtype: 'int64', shape: [1], data: Float64Array.of(0) })]);
-    const zero = e.constant({ dtype: 'int64', shape: [], data: Float64Array.of(0) });
-    const one = e.constant({ dtype: 'int64', shape: [], data: Float64Array.of(1) });
-    if (n.attrs.dtype === 'int64') e.node('Range', [zero, count, one], outs);
-    else {
-      const [r] = e.node('Range', [zero, count, one]);
-      e.node('Cast', [r], outs, { to: { i: e.onnxType(n.attrs.dtype) } });
-    }
-  },
 });
 
 export function iota(like: Value, axis: number, dtype: DType = 'int32'): Value {

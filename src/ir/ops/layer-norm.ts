@@ -86,10 +86,6 @@ export const LayerNorm: OpDef<LayerNormAttrs> = defineOp<LayerNormAttrs>({
     const dx = parts.length ? parts.reduce((a, b) => add(a, b)) : null;
     return [dx, gy && needed[1] ? mul(gy, xhat) : null, gy && needed[2] ? gy : null];
   },
-  toOnnx: (e, n, ins, outs) => {
-    if (e.opset < 17) throw new Error(`LayerNorm: ONNX LayerNormalization needs opset 17 (this model is opset ${e.opset}); decompose it first`);
-    e.node('LayerNormalization', ins, outs, { axis: { i: -1 }, epsilon: { f: n.attrs.epsilon }, stash_type: { i: 1 } });
-  },
   decompose: (n) => {
     // The same ops, in the same order, as the form written with primitives before this op
     // existed, so that a decomposed graph computes bit for bit what it did.

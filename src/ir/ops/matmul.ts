@@ -76,9 +76,6 @@ export const MatMul: OpDef<object> = defineOp<object>({
     }
     return [da, db];
   },
-  toOnnx: (e, _n, ins, outs) => {
-    e.node('MatMul', ins, outs);
-  },
   // 2*M*N*K per output matrix, times the broadcast batch: 2 * numel(out) * K.
   flops: (n): Dim => {
     const a = n.inputs[0];

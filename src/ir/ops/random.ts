@@ -30,9 +30,9 @@ const MIX_STEPS: readonly MixStep[] = [
   { kind: 'addShr', k: 16 },
 ];
 
-type MixStep = { kind: 'mul'; c: number } | { kind: 'addShr'; k: number } | { kind: 'square' };
+export type MixStep = { kind: 'mul'; c: number } | { kind: 'addShr'; k: number } | { kind: 'square' };
 
-/** The mixer, in exact uint32 arithmetic. The ONNX lowering emits the same MIX_STEPS. */
+/** The mixer, in exact uint32 arithmetic. A backend's lowering emits the same MIX_STEPS. */
 function mix(x: number): number {
   for (const s of MIX_STEPS) {
     if (s.kind === 'mul') x = Math.imul(x, s.c) >>> 0;
@@ -66,7 +66,7 @@ function keepThreshold(rate: number): number {
 
 /**
  * The keep decisions (1 = keep) for n elements: the reference the DropoutMask op evaluates and
- * its ONNX lowering reproduces. Seed and step are read as uint32 (negative values wrap).
+ * a backend's lowering reproduces. Seed and step are read as uint32 (negative values wrap).
  */
 export function dropoutKeepMask(n: number, seed: number, step: number, rate: number, site: number): Uint8Array {
   const { mulKey, addKey } = streamKeys(seed >>> 0, step >>> 0, site);
@@ -75,6 +75,19 @@ export function dropoutKeepMask(n: number, seed: number, step: number, rate: num
   for (let i = 0; i < n; i++) out[i] = mix((Math.imul(i, mulKey) + addKey) >>> 0) >>> 8 >= t ? 1 : 0;
   return out;
 }
+
+/**
+ * The hash's definition for a backend that computes the mask itself and must reproduce
+ * dropoutKeepMask bit for bit: the mixer's steps, the key schedule's constants (as in
+ * streamKeys), the per-site key and the keep threshold.
+ */
+export const DROPOUT_HASH = {
+  mixSteps: MIX_STEPS,
+  stepMul: STEP_MUL,
+  addKeyOffset: ADD_KEY_OFFSET,
+  siteKey,
+  keepThreshold,
+} as const;
 
 export interface DropoutMaskAttrs {
   /** Probability of dropping an element, in [0, 1). */
@@ -117,57 +130,8 @@ export const DropoutMask: OpDef<DropoutMaskAttrs> = defineOp<DropoutMaskAttrs>({
   },
   // The mask is constant in `like`'s values, and seed/step are integers.
   vjp: () => [null, null, null],
-  toOnnx: (e, n, ins, outs) => {
-    const u32 = (v: number): string => e.constant({ dtype: 'uint32', shape: [], data: Float64Array.of(v >>> 0) });
-    const toU32 = (name: string, v: Value): string => (v.dtype === 'uint32' ? name : e.node('Cast', [name], 1, { to: { i: e.onnxType('uint32') } })[0]);
-    const add = (a: string, b: string): string => e.node('Add', [a, b])[0];
-    const mulU = (a: string, b: string): string => e.node('Mul', [a, b])[0];
-    const shr = (a: string, k: number): string => e.node('BitShift', [a, u32(k)], 1, { direction: { s: 'RIGHT' } })[0];
-    const mixOnnx = (x: string): string => emitMix(x, { add, mul: mulU, shr, u32 });
-
-    // Keys: scalar work, mirrors streamKeys (the site's key is a constant).
-    const seed = toU32(ins[1], n.inputs[1]);
-    const step = toU32(ins[2], n.inputs[2]);
-    const s1 = mixOnnx(add(seed, u32(siteKey(n.attrs.site))));
-    const s2 = mixOnnx(add(s1, mulU(step, u32(STEP_MUL))));
-    const mulKey = add(mulU(s2, u32(2)), u32(1));
-    const addKey = mixOnnx(add(s2, u32(ADD_KEY_OFFSET)));
-
-    // Element indices 0..n-1 over the flattened tensor, read from the run-time shape.
-    const [size] = e.node('Size', [ins[0]]);
-    const zero = e.constant({ dtype: 'int64', shape: [], data: Float64Array.of(0) });
-    const one = e.constant({ dtype: 'int64', shape: [], data: Float64Array.of(1) });
-    const [range] = e.node('Range', [zero, size, one]);
-    const index = e.node('Cast', [range], 1, { to: { i: e.onnxType('uint32') } })[0];
-    const hash = mixOnnx(add(mulU(index, mulKey), addKey));
-    // keep = (u + 2^24 - t) >>> 24 is 1 exactly when u >= t (u, t < 2^24): a compare without
-    // relying on uint32 comparison kernels.
-    const u = shr(hash, 8);
-    const keep = shr(add(u, u32(2 ** 24 - keepThreshold(n.attrs.rate))), 24);
-    const [keepF] = e.node('Cast', [keep], 1, { to: { i: e.onnxType(n.attrs.dtype) } });
-    const scale = e.constant({ dtype: n.attrs.dtype, shape: [], data: Float64Array.of(castScalar(1 / (1 - n.attrs.rate), n.attrs.dtype)) });
-    const [flat] = e.node('Mul', [keepF, scale]);
-    const [shape] = e.node('Shape', [ins[0]]);
-    e.node('Reshape', [flat, shape], outs);
-  },
   flops: (n) => mulDims(20, numel(n.outputs[0].shape)),
 });
-
-interface MixOps {
-  add(a: string, b: string): string;
-  mul(a: string, b: string): string;
-  shr(a: string, k: number): string;
-  u32(v: number): string;
-}
-
-function emitMix(x: string, o: MixOps): string {
-  for (const s of MIX_STEPS) {
-    if (s.kind === 'mul') x = o.mul(x, o.u32(s.c));
-    else if (s.kind === 'addShr') x = o.add(x, o.shr(x, s.k));
-    else x = o.mul(x, o.add(o.add(x, x), o.u32(1)));
-  }
-  return x;
-}
 
 export function dropoutMask(like: Value, seed: Value, step: Value, rate: number, site: number, dtype: DType = like.dtype): Value {
   return apply1(DropoutMask, [like, seed, step], { rate, site, dtype });

@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.ts';
-import { formatType, type Node, type TensorType, type Value } from '../graph.ts';
-import { apply1, defineOp, type OnnxEmitter, type OpDef } from '../op.ts';
+import { formatType, type TensorType, type Value } from '../graph.ts';
+import { apply1, defineOp, type OpDef } from '../op.ts';
 import { normAxis, numel, type Dim } from '../shape.ts';
 import { sizeOf, stridesOf, type Tensor } from '../tensor.ts';
 import { cast, div, equal, where } from './elementwise.ts';
@@ -61,13 +61,6 @@ function spread(ct: Value, input: Value, at: ReduceAttrs): Value {
   return expand(kept, input.shape);
 }
 
-/** ONNX reduces over every axis when axes are empty; ours reduces over none (an identity). */
-function noAxes(e: OnnxEmitter, n: Node<ReduceAttrs>, ins: string[], outs: string[]): boolean {
-  if (n.attrs.axes.length > 0) return false;
-  e.node('Identity', ins, outs);
-  return true;
-}
-
 function reduceFlops(n: { inputs: Value[] }): Dim {
   return numel(n.inputs[0].shape);
 }
@@ -77,11 +70,6 @@ export const ReduceSum: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   infer: (ins, at) => inferReduce('ReduceSum', ins, at),
   evaluate: ([a], at) => [evalReduce(a, at, 0, (s, x) => s + x, (s) => s)],
   vjp: (n, [ct]) => [ct ? spread(ct, n.inputs[0], n.attrs) : null],
-  toOnnx: (e, n, ins, outs) => {
-    if (noAxes(e, n, ins, outs)) return;
-    const axes = e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) });
-    e.node('ReduceSum', [ins[0], axes], outs, { keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
-  },
   flops: reduceFlops,
 });
 
@@ -90,11 +78,6 @@ export const ReduceMean: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   infer: (ins, at) => inferReduce('ReduceMean', ins, at),
   evaluate: ([a], at) => [evalReduce(a, at, 0, (s, x) => s + x, (s, c) => s / c)],
   vjp: (n, [ct]) => [ct ? div(spread(ct, n.inputs[0], n.attrs), dimProduct(n.inputs[0], n.attrs.axes, ct.dtype)) : null],
-  toOnnx: (e, n, ins, outs) => {
-    // opset 17 ReduceMean still takes axes as an attribute (it moved to an input in 18).
-    if (noAxes(e, n, ins, outs)) return;
-    e.node('ReduceMean', ins, outs, { axes: { ints: n.attrs.axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
-  },
   flops: reduceFlops,
 });
 
@@ -112,10 +95,6 @@ export const ReduceMax: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
     const ties = reduceSum(cast(hit, ct.dtype), n.attrs.axes, true);
     const share = n.attrs.keepdims ? ct : reshape(ct, ties.shape);
     return [where(hit, expand(div(share, ties), x.shape), 0)];
-  },
-  toOnnx: (e, n, ins, outs) => {
-    if (noAxes(e, n, ins, outs)) return;
-    e.node('ReduceMax', ins, outs, { axes: { ints: n.attrs.axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
   },
   flops: reduceFlops,
 });
@@ -137,13 +116,6 @@ export const DimProduct: OpDef<DimProductAttrs> = defineOp<DimProductAttrs>({
   },
   evaluate: ([a], at) => [{ dtype: at.dtype, shape: [], data: Float64Array.of(at.axes.reduce((p, ax) => p * a.shape[ax < 0 ? ax + a.shape.length : ax], 1)) }],
   vjp: () => [null],
-  toOnnx: (e, n, ins, outs) => {
-    const [shape] = e.node('Shape', [ins[0]]);
-    const idx = e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) });
-    const [dims] = e.node('Gather', [shape, idx], 1, { axis: { i: 0 } });
-    const [prod] = e.node('ReduceProd', [dims], 1, { keepdims: { i: 0 } });
-    e.node('Cast', [prod], outs, { to: { i: e.onnxType(n.attrs.dtype) } });
-  },
 });
 
 function normAxes(x: Value, axes: number[] | undefined, what: string): number[] {

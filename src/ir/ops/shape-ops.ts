@@ -22,11 +22,6 @@ export const Reshape: OpDef<ReshapeAttrs> = defineOp<ReshapeAttrs>({
   },
   evaluate: ([a], at, ctx) => [{ dtype: a.dtype, shape: ctx.resolve(at.shape), data: a.data }],
   vjp: (n, [ct]) => [ct ? reshape(ct, n.inputs[0].shape) : null],
-  toOnnx: (e, n, ins, outs) => {
-    // ONNX Reshape copies the input's dim where the target says 0 unless allowzero is set.
-    const zero = n.attrs.shape.some((d) => canonDim(d) === 0);
-    e.node('Reshape', [ins[0], e.shapeTensor(n.attrs.shape)], outs, zero ? { allowzero: { i: 1 } } : {});
-  },
 });
 
 /**
@@ -64,9 +59,6 @@ export const Transpose: OpDef<TransposeAttrs> = defineOp<TransposeAttrs>({
   },
   evaluate: ([a], at) => [transposeTensor(a, at.perm)],
   vjp: (n, [ct]) => [ct ? transpose(ct, invertPerm(n.attrs.perm)) : null],
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Transpose', ins, outs, { perm: { ints: n.attrs.perm } });
-  },
 });
 
 export function transposeTensor(a: Tensor, perm: number[]): Tensor {
@@ -126,9 +118,6 @@ export const Expand: OpDef<ExpandAttrs> = defineOp<ExpandAttrs>({
   },
   // autodiff reduces the broadcast cotangent back to the input's shape
   vjp: (_n, [ct]) => [ct],
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Expand', [ins[0], e.shapeTensor(n.attrs.shape)], outs);
-  },
 });
 
 export function expand(x: Value, shape: readonly Dim[]): Value {
@@ -138,7 +127,7 @@ export function expand(x: Value, shape: readonly Dim[]): Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Squeeze / Unsqueeze (ONNX takes axes as an input from opset 13)
+// Squeeze / Unsqueeze
 
 export interface AxesAttrs {
   axes: number[];
@@ -149,9 +138,6 @@ export const Unsqueeze: OpDef<AxesAttrs> = defineOp<AxesAttrs>({
   infer: ([a], at) => [{ dtype: a.dtype, shape: unsqueezeShape(a.shape, at.axes, () => `Unsqueeze{axes=[${at.axes}]}(${formatType(a)})`) }],
   evaluate: ([a], at) => [{ dtype: a.dtype, shape: unsqueezeShape(a.shape, at.axes, () => 'Unsqueeze') as number[], data: a.data }],
   vjp: (n, [ct]) => [ct ? reshape(ct, n.inputs[0].shape) : null],
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Unsqueeze', [ins[0], e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) })], outs);
-  },
 });
 
 function unsqueezeShape(shape: readonly Dim[], axes: number[], what: () => string): Dim[] {
@@ -169,11 +155,6 @@ export const Squeeze: OpDef<AxesAttrs> = defineOp<AxesAttrs>({
   infer: ([a], at) => [{ dtype: a.dtype, shape: squeezeShape(a.shape, at.axes, () => `Squeeze{axes=[${at.axes}]}(${formatType(a)})`) }],
   evaluate: ([a], at) => [{ dtype: a.dtype, shape: squeezeShape(a.shape, at.axes, () => 'Squeeze') as number[], data: a.data }],
   vjp: (n, [ct]) => [ct ? reshape(ct, n.inputs[0].shape) : null],
-  toOnnx: (e, n, ins, outs) => {
-    // ONNX Squeeze with empty axes removes every size-1 axis; ours removes none.
-    if (n.attrs.axes.length === 0) e.node('Identity', ins, outs);
-    else e.node('Squeeze', [ins[0], e.constant({ dtype: 'int64', shape: [n.attrs.axes.length], data: Float64Array.from(n.attrs.axes) })], outs);
-  },
 });
 
 function squeezeShape(shape: readonly Dim[], axes: number[], what: () => string): Dim[] {

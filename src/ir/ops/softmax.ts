@@ -57,9 +57,6 @@ export const Softmax: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     const y = n.outputs[0];
     return [mul(y, sub(ct, reduceSum(mul(ct, y), [n.attrs.axis], true)))];
   },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('Softmax', ins, outs, { axis: { i: n.attrs.axis } });
-  },
   decompose: (n) => {
     const e = exp(shiftByMax(n.inputs[0], n.attrs.axis));
     return [div(e, reduceSum(e, [n.attrs.axis], true))];
@@ -75,9 +72,6 @@ export const LogSoftmax: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   vjp: (n, [ct]) => {
     if (!ct) return [null];
     return [sub(ct, mul(exp(n.outputs[0]), reduceSum(ct, [n.attrs.axis], true)))];
-  },
-  toOnnx: (e, n, ins, outs) => {
-    e.node('LogSoftmax', ins, outs, { axis: { i: n.attrs.axis } });
   },
   decompose: (n) => {
     const s = shiftByMax(n.inputs[0], n.attrs.axis);

@@ -23,8 +23,7 @@ function describe(at: TopKAttrs, x: TensorType): string {
  * values, indices = the k largest elements of x along `axis`, largest first; equal values keep
  * their order (the lower index first), as ONNX TopK specifies. Indices are int32. The VJP
  * scatters the values' cotangent back to the positions they were taken from (GatherElements'
- * VJP); indices carry no gradient. Lowered to ONNX TopK (largest=1, sorted=1) and a Cast of its
- * int64 indices.
+ * VJP); indices carry no gradient.
  */
 export const TopK: OpDef<TopKAttrs> = defineOp<TopKAttrs>({
   name: 'TopK',
@@ -77,11 +76,6 @@ export const TopK: OpDef<TopKAttrs> = defineOp<TopKAttrs>({
     if (!ct || !need[0]) return [null];
     const x = n.inputs[0];
     return [x.graph.addNode(GatherElementsGrad, [ct, n.outputs[1]], { axis: n.attrs.axis, shape: [...x.shape] })[0]];
-  },
-  toOnnx: (e, n, ins, outs) => {
-    const k = e.constant({ dtype: 'int64', shape: [1], data: Float64Array.of(n.attrs.k) });
-    const [, idx64] = e.node('TopK', [ins[0], k], [outs[0], e.fresh('topk_indices')], { axis: { i: n.attrs.axis }, largest: { i: 1 }, sorted: { i: 1 } });
-    e.node('Cast', [idx64], [outs[1]], { to: { i: e.onnxType('int32') } });
   },
 });
 
