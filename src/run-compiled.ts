@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import { OptionError, UserError } from './util/errors.ts';
 import { buildModelGraph, type Manifest } from './compile.ts';
-import { checkThreads, createSession, type SessionOptions } from './backends/onnx/session.ts';
+import { checkThreads, type SessionOptions } from './backends/onnx/session.ts';
+import { targetFor, type Executable, type HostTensor } from './backends/target.ts';
 import { analyzeGraph } from './inspect/analyze.ts';
 import { syntheticFeeds } from './backends/onnx/synthetic-feeds.ts';
 
@@ -109,26 +109,26 @@ export async function runCompiled(dir: string, opts: RunOptions): Promise<RunRep
   if (!opts.noMemoryCheck) checkMemory(manifest, opts.batchSize, seqLength);
   const modelPath = join(dir, 'model.onnx');
   const t0 = performance.now();
-  let session: ort.InferenceSession;
+  let session: Executable;
   try {
-    session = await createSession(modelPath, opts);
+    session = await targetFor().open(modelPath, opts);
   } catch (e) {
     throw new UserError(`${modelPath}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
   }
   const sessionSeconds = (performance.now() - t0) / 1000;
   const feeds = syntheticFeeds(manifest, { batchSize: opts.batchSize, seqLength, seed: opts.seed });
   const runSeconds: number[] = [];
-  let result: ort.InferenceSession.OnnxValueMapType = {};
+  let result: Readonly<Record<string, HostTensor>> = {};
   for (let i = 0; i < opts.runs; i++) {
     const t = performance.now();
     result = await session.run(feeds);
     runSeconds.push((performance.now() - t) / 1000);
   }
-  const outputs = Object.entries(result).map(([name, t]) => summarise(name, t as ort.Tensor));
+  const outputs = Object.entries(result).map(([name, t]) => summarise(name, t));
   return { model: modelPath, batchSize: opts.batchSize, seqLength, sessionSeconds, runSeconds, outputs };
 }
 
-function summarise(name: string, t: ort.Tensor): OutputSummary {
+function summarise(name: string, t: HostTensor): OutputSummary {
   const data = t.data as ArrayLike<number>;
   let sum = 0;
   let maxAbs = 0;

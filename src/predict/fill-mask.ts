@@ -7,7 +7,7 @@
  * is a special token wherever it stands (the text is split around it and each part goes through
  * ALBERT's tokenizer on its own), then [CLS] ... [SEP].
  */
-import type * as ort from 'onnxruntime-node';
+import type { Executable } from '../backends/target.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { checkTokenInputs, declaredShape, loadPredictModel, softmax, tokenFeeds, topK, type PredictModelOptions } from './load-model.ts';
@@ -73,7 +73,7 @@ export class FillMask {
     readonly source: string,
     readonly kind: 'export' | 'checkpoint',
     readonly tokenizer: AlbertTokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     /** Longest input the model takes (max_position_embeddings). */
     readonly maxLength: number,
     readonly vocabSize: number,
@@ -125,7 +125,7 @@ export class FillMask {
 }
 
 /** The vocabulary size from the model's "logits" output; a model without one is not an MLM. */
-function logitsWidth(session: ort.InferenceSession, path: string): number {
+function logitsWidth(session: Executable, path: string): number {
   checkTokenInputs(session, path, 'a masked-LM export');
   if (!session.outputNames.includes('logits')) {
     throw new UserError(`${path}: has no "logits" output (outputs: ${session.outputNames.join(', ')}): fill-mask needs a masked-LM export (an export of the mlm head)`);

@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { OptionError, UserError } from '../util/errors.ts';
-import { checkThreads, createSession } from '../backends/onnx/session.ts';
+import { checkThreads } from '../backends/onnx/session.ts';
+import { hostTensor, targetFor, type Executable, type HostTensor, type ValueMetadata } from '../backends/target.ts';
 import { exportModel, spmModelNextTo, type ExportResult } from '../export/export.ts';
 import type { ExportHead } from '../export/export-graph.ts';
 import { CONFIG_FILE, MODEL_FILE, SPM_FILE, TOKENIZER_CONFIG_FILE } from '../export/hf-layout.ts';
@@ -39,7 +39,7 @@ export interface PredictModel {
   source: string;
   kind: 'export' | 'checkpoint';
   tokenizer: AlbertTokenizer;
-  session: ort.InferenceSession;
+  session: Executable;
   /** Longest input the model takes (max_position_embeddings). */
   maxLength: number;
   /** Where a problem with the model is reported: onnx/model.onnx of an export, the checkpoint. */
@@ -95,9 +95,9 @@ function holdsCheckpoint(dir: string): boolean {
   return readdirSync(dir).some((n) => n === 'model.safetensors' || n === 'model.safetensors.index.json' || n === 'checkpoint' || n.endsWith('.index') || n === 'pytorch_model.bin');
 }
 
-export async function openSession(model: Uint8Array | string, source: string, threads?: number): Promise<ort.InferenceSession> {
+export async function openSession(model: Uint8Array | string, source: string, threads?: number): Promise<Executable> {
   try {
-    return await createSession(model, { threads });
+    return await targetFor().open(model, { threads });
   } catch (e) {
     throw new UserError(`${source}: onnxruntime cannot load the model (${(e as Error).message.split('\n')[0]})`);
   }
@@ -180,7 +180,7 @@ async function loadCheckpointInMemory(spec: string, opts: PredictModelOptions, h
 }
 
 /** The model's inputs must be HF's token inputs (other exporters may leave some out). */
-export function checkTokenInputs(session: ort.InferenceSession, path: string, what: string): void {
+export function checkTokenInputs(session: Executable, path: string, what: string): void {
   const known = ['input_ids', 'attention_mask', 'token_type_ids'];
   const unknown = session.inputNames.filter((n) => !known.includes(n));
   if (!session.inputNames.includes('input_ids') || unknown.length > 0) {
@@ -189,18 +189,18 @@ export function checkTokenInputs(session: ort.InferenceSession, path: string, wh
 }
 
 /** The shape onnxruntime reports for a tensor input or output, or undefined. */
-export function declaredShape(metadata: readonly ort.InferenceSession.ValueMetadata[], name: string): readonly (number | string)[] | undefined {
+export function declaredShape(metadata: readonly ValueMetadata[], name: string): readonly (number | string)[] | undefined {
   const meta = metadata.find((m) => m.name === name);
   return meta && meta.isTensor ? meta.shape : undefined;
 }
 
 /** One sequence as [1, n] int64 feeds, limited to the inputs the model declares. */
-export function tokenFeeds(session: ort.InferenceSession, ids: readonly number[], tokenTypeIds?: readonly number[]): Record<string, ort.Tensor> {
+export function tokenFeeds(session: Executable, ids: readonly number[], tokenTypeIds?: readonly number[]): Record<string, HostTensor> {
   const n = ids.length;
-  const all: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
-    token_type_ids: new ort.Tensor('int64', tokenTypeIds ? BigInt64Array.from(tokenTypeIds, (x) => BigInt(x)) : new BigInt64Array(n), [1, n]),
+  const all: Record<string, HostTensor> = {
+    input_ids: hostTensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
+    attention_mask: hostTensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+    token_type_ids: hostTensor('int64', tokenTypeIds ? BigInt64Array.from(tokenTypeIds, (x) => BigInt(x)) : new BigInt64Array(n), [1, n]),
   };
   return Object.fromEntries(Object.entries(all).filter(([name]) => session.inputNames.includes(name)));
 }

@@ -11,7 +11,7 @@
  * own, so this gives exactly the logits of a model with as many choices as the question has;
  * the softmax is over the question's options.
  */
-import type * as ort from 'onnxruntime-node';
+import { hostTensor, type Executable, type HostTensor } from '../backends/target.ts';
 import { readFileSync } from 'node:fs';
 import { OptionError, UserError } from '../util/errors.ts';
 import { raceFeatures } from '../tasks/race/features.ts';
@@ -83,7 +83,7 @@ export class MultipleChoicePredictor {
     readonly source: string,
     readonly kind: 'export' | 'checkpoint',
     readonly tokenizer: AlbertTokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     readonly maxLength: number,
     /** The model's fixed choice dimension. */
     readonly choices: number,
@@ -124,11 +124,10 @@ export class MultipleChoicePredictor {
         for (let c = 0; c < C; c++) for (let p = 0; p < len; p++) o[c * len + p] = BigInt(a[c * S + p]);
         return o;
       };
-      const { Tensor } = await import('onnxruntime-node');
-      const all: Record<string, ort.Tensor> = {
-        input_ids: new Tensor('int64', pick(f.inputIds), [1, C, len]),
-        attention_mask: new Tensor('int64', pick(f.inputMask), [1, C, len]),
-        token_type_ids: new Tensor('int64', pick(f.segmentIds), [1, C, len]),
+      const all: Record<string, HostTensor> = {
+        input_ids: hostTensor('int64', pick(f.inputIds), [1, C, len]),
+        attention_mask: hostTensor('int64', pick(f.inputMask), [1, C, len]),
+        token_type_ids: hostTensor('int64', pick(f.segmentIds), [1, C, len]),
       };
       const feeds = Object.fromEntries(Object.entries(all).filter(([k]) => this.session.inputNames.includes(k)));
       const out = await this.session.run(feeds);

@@ -21,7 +21,7 @@
  * attention), but the original's padding positions also get logits, which can take some of the
  * nBestSize best-start / best-end slots; here only real tokens compete.
  */
-import type * as ort from 'onnxruntime-node';
+import type { Executable } from '../backends/target.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import type { SquadExample } from '../tasks/squad/data.ts';
@@ -191,7 +191,7 @@ export class QuestionAnswerer {
     readonly source: string,
     readonly kind: 'export' | 'checkpoint',
     readonly tokenizer: AlbertTokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     /** Longest input the model takes (max_position_embeddings). */
     readonly maxLength: number,
   ) {}
@@ -271,7 +271,7 @@ export async function predictQuestionAnswering(opts: QuestionAnsweringOptions, i
 }
 
 /** A span head's outputs: start_logits and end_logits, [batch, seq] each. */
-function checkSpanOutputs(session: ort.InferenceSession, path: string): void {
+function checkSpanOutputs(session: Executable, path: string): void {
   checkTokenInputs(session, path, 'a question-answering export');
   const hint = 'question-answering needs an export of the span head (`albert export --head squad`)';
   if (session.outputNames.includes('cls_logits')) {

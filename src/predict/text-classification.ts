@@ -11,7 +11,7 @@
  * raw outputs for regression.
  */
 import { readFileSync } from 'node:fs';
-import type * as ort from 'onnxruntime-node';
+import type { Executable } from '../backends/target.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import { classifierLabelsFromJson, type ClassifierLabelInfo, type ClassifierProblemType } from '../model/weights/save-hf.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
@@ -112,7 +112,7 @@ export class TextClassifier {
     readonly source: string,
     readonly kind: 'export' | 'checkpoint',
     readonly tokenizer: AlbertTokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     /** Longest input the model takes (max_position_embeddings). */
     readonly maxLength: number,
     /** Label names by output index, and what the outputs mean. */
@@ -192,7 +192,7 @@ export async function predictTextClassification(opts: TextClassificationOptions,
 }
 
 /** The number of labels from the model's "logits" output; a model without a [batch, labels] one is not a classifier. */
-function logitsWidth(session: ort.InferenceSession, path: string): number {
+function logitsWidth(session: Executable, path: string): number {
   checkTokenInputs(session, path, 'a sequence classifier export');
   const hint = 'text-classification needs a sequence classifier export (an export of the classifier head)';
   if (!session.outputNames.includes('logits')) {

@@ -22,7 +22,7 @@ import type { KernelOptions } from '../backends/onnx/fusion.ts';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { hostTensor } from '../backends/target.ts';
 import type { TrainSettings } from '../compile.ts';
 import { fsReason } from '../data/tfrecord.ts';
 import { toHfJson, type AlbertConfig } from '../model/config.ts';
@@ -328,7 +328,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   const evaluator = opts.doEval ? await task.createEvaluator!(threads) : null;
   const numParameters = specs.reduce((s, p) => s + p.shape.reduce((a, d) => a * d, 1), 0);
   const base = { task: task.name, outputDir: out, modelDir: out, settings, threads, numParameters };
-  const tensors = (values: Map<string, Float32Array>): Feeds => Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
+  const tensors = (values: Map<string, Float32Array>): Feeds => Object.fromEntries(specs.map((s) => [s.name, hostTensor('float32', values.get(s.name)!, s.shape)]));
 
   // ---- evaluation only ----
   if (!opts.doTrain) {

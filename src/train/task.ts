@@ -14,11 +14,11 @@
  * The loop reads the names of losses and metrics from the training manifest, never from a
  * list of its own.
  */
-import type * as ort from 'onnxruntime-node';
+import type { HostTensor } from '../backends/target.ts';
 import type { SaveHfOptions } from '../model/weights/save-hf.ts';
 import type { ProgressSink } from './progress.ts';
 
-export type Feeds = Record<string, ort.Tensor>;
+export type Feeds = Record<string, HostTensor>;
 
 /** The head a task trains and the shape options its graph needs. */
 export interface TaskGraph {

@@ -14,10 +14,9 @@
  */
 import type { KernelOptions } from '../backends/onnx/fusion.ts';
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
 import { UserError } from '../util/errors.ts';
 import { compileModel, type CompiledModel, type TrainSettings } from '../compile.ts';
-import { createSession } from '../backends/onnx/session.ts';
+import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Device, type Executable } from '../backends/target.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { OptimizerName } from '../passes/optimizer.ts';
 import type { TrainingManifest } from '../manifest.ts';
@@ -44,6 +43,8 @@ export interface TrainerOptions {
   threads?: number;
   /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
   kernels?: KernelOptions;
+  /** Where the step runs (default: the CPU). */
+  device?: Device;
 }
 
 /** What one update did, the K micro-batches of it together. */
@@ -61,9 +62,6 @@ export interface StepResult {
   tokens: number;
   seconds: number;
 }
-
-const scalarI32 = (v: number): ort.Tensor => new ort.Tensor('int32', Int32Array.of(v), []);
-const scalarF32 = (v: number): ort.Tensor => new ort.Tensor('float32', Float32Array.of(v), []);
 
 /** Outputs of the optimizer itself: one value per update, not combined over micro-batches. */
 const UPDATE_OUTPUTS = new Set(['learning_rate_used', 'grad_norm']);
@@ -83,7 +81,7 @@ export class Trainer<B> {
     private readonly task: BatchFeeder<B>,
     readonly compiled: CompiledModel,
     readonly training: TrainingManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
   ) {
     this.gradAccum = training.accumulation?.steps ?? 1;
     this.threads = opts.threads ?? availableParallelism();
@@ -110,7 +108,7 @@ export class Trainer<B> {
     // Without the memory pattern: it plans one block for every intermediate of the first run,
     // which for a whole training step doubled peak RSS (ALBERT-base 8x128: 3.8 -> 2.1 GB,
     // 8x512: 19 -> 9.7 GB) at the same speed.
-    const session = await createSession(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false });
+    const session = await targetFor(opts.device ?? CPU).open(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false });
     const trainer = new Trainer<B>(opts, task, compiled, training, session);
     trainer.compileSeconds = (t1 - t0) / 1000;
     trainer.sessionSeconds = (performance.now() - t1) / 1000;
@@ -139,14 +137,14 @@ export class Trainer<B> {
       const n = shape.reduce((a, d) => a * d, 1);
       if (!v) throw new UserError(`no value for parameter ${name}`);
       if (v.length !== n) throw new UserError(`parameter ${name} has ${v.length} values; its shape [${shape.join(', ')}] needs ${n}`);
-      next[name] = new ort.Tensor('float32', v, shape);
+      next[name] = hostTensor('float32', v, shape);
     }
     for (const p of this.training.parameters) {
       for (const s of p.slots) {
         const n = p.shape.reduce((a, d) => a * d, 1);
         const v = slots.get(s.input) ?? new Float32Array(n);
         if (v.length !== n) throw new UserError(`optimizer slot ${s.input} has ${v.length} values; its parameter's shape [${p.shape.join(', ')}] needs ${n}`);
-        next[s.input] = new ort.Tensor('float32', v, p.shape);
+        next[s.input] = hostTensor('float32', v, p.shape);
       }
     }
     this.state = next;
@@ -178,16 +176,16 @@ export class Trainer<B> {
     const o = this.opts;
     const task = this.task;
     const common: Feeds = {
-      global_step: scalarI32(step),
-      learning_rate: scalarF32(o.learningRate),
-      num_warmup_steps: scalarI32(o.numWarmupSteps),
-      num_train_steps: scalarI32(o.numTrainSteps),
+      global_step: int32Scalar(step),
+      learning_rate: float32Scalar(o.learningRate),
+      num_warmup_steps: int32Scalar(o.numWarmupSteps),
+      num_train_steps: int32Scalar(o.numTrainSteps),
     };
-    if (this.training.dropout) common[this.training.dropout.seed] = scalarI32(o.seed);
+    if (this.training.dropout) common[this.training.dropout.seed] = int32Scalar(o.seed);
     if (this.training.accumulation) {
       for (const t of this.training.accumulation.totals) {
         const total = micro.reduce((a, b) => a + task.accumulationTotal(t.name, b), 0);
-        common[t.name] = t.dtype === 'int32' ? scalarI32(total) : scalarF32(total);
+        common[t.name] = t.dtype === 'int32' ? int32Scalar(total) : float32Scalar(total);
       }
     }
     // Losses (the total "loss" aside) and metrics are combined over the micro-batches.
@@ -204,8 +202,8 @@ export class Trainer<B> {
       const b = micro[k];
       tokens += task.tokens(b);
       const feeds: Feeds = { ...state, ...common, ...task.feeds(b) };
-      if (this.training.accumulation) feeds[this.training.accumulation.microStep] = scalarI32(k);
-      if (this.training.dropout) feeds[this.training.dropout.step] = scalarI32(step * K + k);
+      if (this.training.accumulation) feeds[this.training.accumulation.microStep] = int32Scalar(k);
+      if (this.training.dropout) feeds[this.training.dropout.step] = int32Scalar(step * K + k);
       const run: Feeds = {};
       for (const n of this.inputNames) {
         const t = feeds[n];

@@ -40,13 +40,28 @@ export function checkThreads(threads: number | undefined): void {
  */
 const LOG_SEVERITY_ERROR = 3;
 
-export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+/**
+ * Where a session's kernels run: onnxruntime's execution providers in order of preference (it
+ * places each node on the first that has a kernel for it), and which outputs it leaves in the
+ * device's memory instead of copying them to the host. The execution targets
+ * (src/backends/target.ts) each give their own; plain createSession calls run on the CPU.
+ */
+export interface Placement {
+  executionProviders: readonly ort.InferenceSession.ExecutionProviderConfig[];
+  preferredOutputLocation?: Readonly<Record<string, ort.Tensor.DataLocation>>;
+}
+
+export const CPU_PLACEMENT: Placement = { executionProviders: ['cpu'] };
+
+/** Opens a session of a model (bytes or a file): the one code path under every execution target (src/backends/target.ts). */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}, placement: Placement = CPU_PLACEMENT): Promise<ort.InferenceSession> {
   checkThreads(opts.threads);
   const o: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.optimizationLevel ?? 'all',
-    executionProviders: ['cpu'],
+    executionProviders: placement.executionProviders,
     logSeverityLevel: LOG_SEVERITY_ERROR,
   };
+  if (placement.preferredOutputLocation) o.preferredOutputLocation = placement.preferredOutputLocation;
   if (opts.threads) o.intraOpNumThreads = opts.threads;
   if (opts.memPattern === false) o.enableMemPattern = false;
   if (opts.profilePrefix) {

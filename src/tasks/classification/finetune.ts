@@ -18,10 +18,10 @@
  * config.json carries the label names (id2label), so predict and export show them.
  */
 import type { KernelOptions } from '../../backends/onnx/fusion.ts';
+import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { exportModel, writeExport } from '../../export/export.ts';
 import { resolveFinetuneConfig, spmNextToCheckpoint } from '../finetune-setup.ts';
 import type { AlbertConfig } from '../../model/config.ts';
@@ -274,7 +274,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
     else if (o.initCheckpoint) from = o.initCheckpoint;
     else throw new OptionError('{doEval} and {doPredict} without {doTrain} need a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
     const values = from === o.initCheckpoint ? (await initialValues({ ...o, reinitHead: false }, specs, headOutputs, progress)).values : (await loadCheckpoint(from, specs, { allowNonFinite: o.allowNonFinite })).values;
-    const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
+    const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, hostTensor('float32', values.get(s.name)!, s.shape)]));
     const step = saved?.state.global_step ?? 0;
     results = { ...(await task.writeResults!({ outputDir: o.outputDir, params, from, step, threads: o.threads ?? availableParallelism(), progress })), from };
   }

@@ -7,9 +7,8 @@
  * (MCC, F1 and correlations are not means of batch means), plus the evaluation loss.
  */
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
-import { createSession } from '../../backends/onnx/session.ts';
+import { hostTensor, targetFor, type Executable } from '../../backends/target.ts';
 import { buildAlbertGraph } from '../../model/albert.ts';
 import type { AlbertConfig } from '../../model/config.ts';
 import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
@@ -37,11 +36,11 @@ export interface ClassificationBatch {
 export function batchFeeds(b: ClassificationBatch, withLabels = true): Feeds {
   const shape = b.choices ? [b.rows, b.choices, b.seqLength] : [b.rows, b.seqLength];
   const feeds: Feeds = {
-    input_ids: new ort.Tensor('int32', b.inputIds, shape),
-    input_mask: new ort.Tensor('int32', b.inputMask, shape),
-    segment_ids: new ort.Tensor('int32', b.segmentIds, shape),
+    input_ids: hostTensor('int32', b.inputIds, shape),
+    input_mask: hostTensor('int32', b.inputMask, shape),
+    segment_ids: hostTensor('int32', b.segmentIds, shape),
   };
-  if (withLabels) feeds.label_ids = b.labels instanceof Float32Array ? new ort.Tensor('float32', b.labels, [b.rows]) : new ort.Tensor('int32', b.labels, [b.rows]);
+  if (withLabels) feeds.label_ids = b.labels instanceof Float32Array ? hostTensor('float32', b.labels, [b.rows]) : hostTensor('int32', b.labels, [b.rows]);
   return feeds;
 }
 
@@ -130,7 +129,7 @@ export function buildClassifierEvalModel(cfg: AlbertConfig, numLabels: number, c
 /** Runs the classifier over a feature set in batches: [count, numLabels] logits. */
 export class ClassifierRunner {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     readonly numLabels: number,
     readonly compileSeconds: number,
   ) {}
@@ -138,7 +137,7 @@ export class ClassifierRunner {
   /** `choices`: a multiple-choice scorer, whose `numLabels` logits per example are its choices. */
   static async create(cfg: AlbertConfig, numLabels: number, threads = availableParallelism(), choices?: number): Promise<ClassifierRunner> {
     const t0 = performance.now();
-    const session = await createSession(buildClassifierEvalModel(cfg, numLabels, choices), { threads });
+    const session = await targetFor().open(buildClassifierEvalModel(cfg, numLabels, choices), { threads });
     return new ClassifierRunner(session, numLabels, (performance.now() - t0) / 1000);
   }
 

@@ -13,9 +13,8 @@
  * anything beats it; a model stuck on unigram statistics sits on it.
  */
 import { availableParallelism } from 'node:os';
-import type * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
-import { createSession } from '../../backends/onnx/session.ts';
+import { targetFor, type Executable, type HostTensor } from '../../backends/target.ts';
 import { PretrainingDataset, type PretrainingBatch } from './dataset.ts';
 import { WEIGHTED_LOSS_EPSILON } from '../../ir/composites.ts';
 import { buildAlbertGraph } from '../../model/albert.ts';
@@ -72,7 +71,7 @@ export interface EvalDataOptions {
 
 export class Evaluator {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     readonly opts: EvalGraphOptions,
     readonly compileSeconds: number,
   ) {}
@@ -80,12 +79,12 @@ export class Evaluator {
   static async create(cfg: AlbertConfig, opts: EvalGraphOptions & { threads?: number }): Promise<Evaluator> {
     const t0 = performance.now();
     const { model } = buildEvalModel(cfg, opts);
-    const session = await createSession(model, { threads: opts.threads ?? availableParallelism() });
+    const session = await targetFor().open(model, { threads: opts.threads ?? availableParallelism() });
     return new Evaluator(session, opts, (performance.now() - t0) / 1000);
   }
 
   /** Evaluates `params` (live tensors by TF name) on the data, read in file order. */
-  async evaluate(step: number, params: Record<string, ort.Tensor>, data: EvalDataOptions): Promise<EvalResult> {
+  async evaluate(step: number, params: Record<string, HostTensor>, data: EvalDataOptions): Promise<EvalResult> {
     const t0 = performance.now();
     const ds = new PretrainingDataset(data.files, {
       batchSize: data.batchSize,
@@ -109,10 +108,10 @@ export class Evaluator {
         const b: PretrainingBatch | null = await ds.next();
         if (!b) break;
         const B = b.next_sentence_labels.length;
-        const feeds: Record<string, ort.Tensor> = { ...params, ...batchFeeds(b, B) };
-        const run: Record<string, ort.Tensor> = {};
+        const feeds: Record<string, HostTensor> = { ...params, ...batchFeeds(b, B) };
+        const run: Record<string, HostTensor> = {};
         for (const n of this.session.inputNames) run[n] = feeds[n];
-        const out = (await this.session.run(run)) as Record<string, ort.Tensor>;
+        const out = (await this.session.run(run)) as Record<string, HostTensor>;
         const value = (name: string): number => Number((out[name].data as Float32Array)[0]);
         let w = 0;
         for (let i = 0; i < b.masked_lm_weights.length; i++) {

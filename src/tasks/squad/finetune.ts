@@ -7,10 +7,10 @@
  * every checkpoint and keeping the best by F1.
  */
 import type { KernelOptions } from '../../backends/onnx/fusion.ts';
+import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { exportModel, writeExport } from '../../export/export.ts';
 import { resolveFinetuneConfig, spmNextToCheckpoint } from '../finetune-setup.ts';
 import type { AlbertConfig } from '../../model/config.ts';
@@ -253,7 +253,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       from = o.initCheckpoint;
       values = (await initialValues()).values;
     } else throw new OptionError('{doPredict} without {doTrain} needs a trained model: pass {initCheckpoint}, or an {outputDir} holding one');
-    const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, new ort.Tensor('float32', values.get(s.name)!, s.shape)]));
+    const params: Feeds = Object.fromEntries(specs.map((s) => [s.name, hostTensor('float32', values.get(s.name)!, s.shape)]));
     results = { ...(await task.writeResults!({ outputDir: o.outputDir, params, from, step: saved?.state.global_step ?? 0, threads: o.threads ?? availableParallelism(), progress })), from };
   }
   const files = [...(results?.files ?? [])];

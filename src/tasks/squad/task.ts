@@ -9,9 +9,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
-import { createSession } from '../../backends/onnx/session.ts';
+import { hostTensor, targetFor, type Executable } from '../../backends/target.ts';
 import { buildAlbertGraph } from '../../model/albert.ts';
 import type { AlbertConfig } from '../../model/config.ts';
 import { lowerEinsumPass } from '../../passes/lower-einsum.ts';
@@ -70,20 +69,20 @@ function gather(f: SquadFeatures, rows: number[]): SquadBatch {
 function tokenFeeds(b: Pick<SquadBatch, 'rows' | 'seqLength' | 'inputIds' | 'inputMask' | 'segmentIds' | 'pMask'>, head: SquadHead): Feeds {
   const shape = [b.rows, b.seqLength];
   const feeds: Feeds = {
-    input_ids: new ort.Tensor('int32', b.inputIds, shape),
-    input_mask: new ort.Tensor('int32', b.inputMask, shape),
-    segment_ids: new ort.Tensor('int32', b.segmentIds, shape),
+    input_ids: hostTensor('int32', b.inputIds, shape),
+    input_mask: hostTensor('int32', b.inputMask, shape),
+    segment_ids: hostTensor('int32', b.segmentIds, shape),
   };
   // The v2 head masks the logits of tokens that cannot be part of an answer.
-  if (head === 'squad2') feeds.p_mask = new ort.Tensor('float32', b.pMask, shape);
+  if (head === 'squad2') feeds.p_mask = hostTensor('float32', b.pMask, shape);
   return feeds;
 }
 
 function trainFeeds(b: SquadBatch, head: SquadHead): Feeds {
   const feeds = tokenFeeds(b, head);
-  feeds.start_positions = new ort.Tensor('int32', b.startPositions, [b.rows]);
-  feeds.end_positions = new ort.Tensor('int32', b.endPositions, [b.rows]);
-  if (head === 'squad2') feeds.is_impossible = new ort.Tensor('float32', b.isImpossible, [b.rows]);
+  feeds.start_positions = hostTensor('int32', b.startPositions, [b.rows]);
+  feeds.end_positions = hostTensor('int32', b.endPositions, [b.rows]);
+  if (head === 'squad2') feeds.is_impossible = hostTensor('float32', b.isImpossible, [b.rows]);
   return feeds;
 }
 
@@ -105,14 +104,14 @@ type HeadOutputs = Record<string, { data: Float32Array | Int32Array | BigInt64Ar
 
 export class SquadRunner {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Executable,
     readonly head: SquadHead,
     readonly compileSeconds: number,
   ) {}
 
   static async create(cfg: AlbertConfig, head: SquadHead, beam: Beam = {}, threads = availableParallelism()): Promise<SquadRunner> {
     const t0 = performance.now();
-    const session = await createSession(buildSquadEvalModel(cfg, head, beam), { threads });
+    const session = await targetFor().open(buildSquadEvalModel(cfg, head, beam), { threads });
     return new SquadRunner(session, head, (performance.now() - t0) / 1000);
   }
 

@@ -1,0 +1,105 @@
+/**
+ * The execution-target seam: what the training loop, the tasks and `albert predict` know of
+ * where a compiled model runs. A target says which composite ops it runs as fused kernels (the
+ * rest are decomposed before emission), and opens an emitted model as an Executable with its
+ * own session options and execution providers. The tensors fed to and returned by an
+ * Executable are HostTensors. Nothing above src/backends imports onnxruntime-node: a CUDA or
+ * WebGPU target comes in here (src/backends/cuda/, src/backends/webgpu/) without touching them.
+ */
+import * as ort from 'onnxruntime-node';
+import type { OpDef } from '../ir/op.ts';
+import { OptionError } from '../util/errors.ts';
+import { cudaTarget } from './cuda/target.ts';
+import { emitsFused, type FusionLevel } from './onnx/fusion.ts';
+import { createSession, type SessionOptions } from './onnx/session.ts';
+import { webgpuTarget } from './webgpu/target.ts';
+
+export type DeviceName = 'cpu' | 'cuda' | 'webgpu';
+
+/** A device to run on; `index` picks one of several GPUs (CUDA's device id). */
+export interface Device {
+  name: DeviceName;
+  index?: number;
+}
+
+export const CPU: Readonly<Device> = { name: 'cpu' };
+
+const DEVICE = /^(?:(cpu|webgpu)|cuda(?::(\d{1,4}))?)$/;
+
+/** Reads a device as users write it: cpu, cuda, cuda:N or webgpu. */
+export function parseDevice(s: string): Device {
+  const m = DEVICE.exec(s);
+  if (!m) throw new OptionError(`{device} ${JSON.stringify(s)}: expected cpu, cuda, cuda:N (a GPU's index) or webgpu`);
+  if (m[1] === 'cpu' || m[1] === 'webgpu') return { name: m[1] };
+  return m[2] === undefined ? { name: 'cuda' } : { name: 'cuda', index: Number(m[2]) };
+}
+
+/**
+ * A tensor in host memory, as fed to and returned by an Executable. It is onnxruntime's own
+ * tensor under another name, not a wrapper: feeding back what a run returned (the training
+ * state hand-off) must not copy.
+ */
+export type HostTensor = ort.Tensor;
+
+/** The element types the project feeds and reads, with the typed array that holds each. */
+export type HostTensorType = 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'uint32' | 'bool';
+export type HostTensorData<T extends HostTensorType> = ort.Tensor.DataTypeMap[T];
+
+/** A host tensor over `data` (not copied) with shape `dims`. */
+export function hostTensor<T extends HostTensorType>(type: T, data: HostTensorData<T>, dims: readonly number[]): HostTensor {
+  return new ort.Tensor(type, data, dims);
+}
+
+export const int32Scalar = (v: number): HostTensor => hostTensor('int32', Int32Array.of(v), []);
+export const float32Scalar = (v: number): HostTensor => hostTensor('float32', Float32Array.of(v), []);
+
+/** What a model declares of one of its inputs or outputs (name, element type, shape). */
+export type ValueMetadata = ort.InferenceSession.ValueMetadata;
+
+/**
+ * An opened model: what the project uses of an onnxruntime session, which satisfies it as it is
+ * (a target returns its session, no wrapper in the step's hot path).
+ */
+export interface Executable {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  run(feeds: Readonly<Record<string, HostTensor>>): Promise<Readonly<Record<string, HostTensor>>>;
+  release(): Promise<void>;
+  /** Ends the profile asked for with OpenOptions.profilePrefix and writes its file. */
+  endProfiling(): void;
+}
+
+export interface OpenOptions extends SessionOptions {
+  /**
+   * Outputs to leave in the device's memory (WebGPU's gpu-buffer) for the next run to read
+   * there. Nothing to do on the CPU, where the host is the device.
+   */
+  outputsOnDevice?: readonly string[];
+}
+
+export interface ExecutionTarget {
+  readonly device: Device;
+  /** Whether the target runs `op` as a fused kernel at this level; every other composite is decomposed before emission. */
+  fusedKernels(level: FusionLevel): (op: OpDef<unknown>) => boolean;
+  /** Opens an emitted model (ModelProto bytes or a file). */
+  open(model: Uint8Array | string, opts?: OpenOptions): Promise<Executable>;
+}
+
+const cpuTarget: ExecutionTarget = {
+  device: CPU,
+  fusedKernels: (level) => (op) => emitsFused(level, op),
+  open: (model, opts = {}) => createSession(model, opts),
+};
+
+export function targetFor(device: Device = CPU): ExecutionTarget {
+  switch (device.name) {
+    case 'cpu':
+      return cpuTarget;
+    case 'cuda':
+      return cudaTarget(device);
+    case 'webgpu':
+      return webgpuTarget(device);
+  }
+}
