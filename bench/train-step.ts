@@ -45,7 +45,7 @@ async function step(S: number, fusion: FusionLevel): Promise<CaseResult> {
   const cfg = loadAlbertConfig('base');
   const t0 = performance.now();
   const trainer = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: P }, maxSeqLength: 512, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, kernels: { fusion } },
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: P }, maxSeqLength: 512, optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { fusion } },
     pretrainingBatches,
   );
   const setupSeconds = (performance.now() - t0) / 1000;

@@ -15,8 +15,7 @@ import { syntheticFeeds } from './onnx/synthetic-feeds.ts';
 import {
   CUDA_LIBRARIES,
   CUDA_PROVIDER_FILES,
-  CUDA_PROVIDER_PACKAGE,
-  CUDA_PROVIDER_PACKAGE_VERSION,
+  CUDA_PROVIDER_INSTALL,
   debianPackageVersion,
   findSharedLibrary,
   nvidiaDriver,
@@ -117,7 +116,7 @@ function cudaChecks(probe: (p: ProviderName) => ProbeResult): DoctorCheck[] {
           check: 'provider libraries',
           ok: false,
           detail: `${missing.join(', ')} missing from ${bin}`,
-          fix: `npm install --no-save ${CUDA_PROVIDER_PACKAGE}@${CUDA_PROVIDER_PACKAGE_VERSION} && albert setup cuda`,
+          fix: `${CUDA_PROVIDER_INSTALL} && albert setup cuda`,
         },
   );
   const libs = CUDA_LIBRARIES.map((l) => [l, findSharedLibrary(l)] as const);

@@ -14,6 +14,8 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['cpu', 'cuda', 'webgpu']
 /** The npm package that ships the CUDA provider built for onnxruntime 1.29.0 against CUDA 13. */
 export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu';
 export const CUDA_PROVIDER_PACKAGE_VERSION = '0.4.9';
+/** How a user installs it: npm's own command (no change to their package.json). */
+export const CUDA_PROVIDER_INSTALL = `npm install --no-save ${CUDA_PROVIDER_PACKAGE}@${CUDA_PROVIDER_PACKAGE_VERSION}`;
 /** Where that package keeps the two libraries onnxruntime-node loads for the CUDA provider. */
 export const CUDA_PROVIDER_PACKAGE_DIR = 'Plugins/Linux/x64';
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'] as const;

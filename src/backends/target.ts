@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import type { OpDef } from '../ir/op.ts';
 import { OptionError } from '../util/errors.ts';
 import { cudaTarget } from './cuda/target.ts';
-import { emitsFused, type FusionLevel } from './onnx/fusion.ts';
+import { emitsFused, type FusionLevel, type KernelOptions } from './onnx/fusion.ts';
 import { createSession, type SessionOptions } from './onnx/session.ts';
 import { webgpuTarget } from './webgpu/target.ts';
 
@@ -23,6 +23,11 @@ export interface Device {
 }
 
 export const CPU: Readonly<Device> = { name: 'cpu' };
+
+/** Where a compiled step runs and how its composite ops become kernels. */
+export interface ExecutionOptions extends KernelOptions {
+  device?: Device;
+}
 
 const DEVICE = /^(?:(cpu|webgpu)|cuda(?::(\d{1,4}))?)$/;
 
@@ -85,12 +90,21 @@ export interface ExecutionTarget {
   fusedKernels(level: FusionLevel): (op: OpDef<unknown>) => boolean;
   /** Opens an emitted model (ModelProto bytes or a file). */
   open(model: Uint8Array | string, opts?: OpenOptions): Promise<Executable>;
+  /**
+   * Host copies of float32 tensors an Executable left in the device's memory (outputsOnDevice);
+   * host tensors come back as they are. The device tensors stay valid: the caller disposes them.
+   */
+  toHost(tensors: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
 }
+
+/** toHost for targets whose outputs are always in host memory. */
+export const hostAlready = async (tensors: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> => ({ ...tensors });
 
 const cpuTarget: ExecutionTarget = {
   device: CPU,
   fusedKernels: (level) => (op) => emitsFused(level, op),
   open: (model, opts = {}) => createSession(model, opts),
+  toHost: hostAlready,
 };
 
 export function targetFor(device: Device = CPU): ExecutionTarget {

@@ -5,6 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { FUSION_LEVELS, RECOMPUTE_MODES, type FusionLevel, type KernelOptions, type RecomputeMode } from '../backends/onnx/fusion.ts';
+import { parseDevice, type ExecutionOptions } from '../backends/target.ts';
 
 export function fusionFlags(defaultLevel: FusionLevel) {
   return {
@@ -36,4 +37,14 @@ export function fusionOf(flags: { fusion?: string; 'no-fuse'?: boolean }): Fusio
 
 export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string }): KernelOptions {
   return { fusion: fusionOf(flags), recompute: flags.recompute as RecomputeMode | undefined };
+}
+
+/** `--device` for the training commands: where the step runs. */
+export const deviceFlag = Flags.string({
+  default: 'cpu',
+  description: 'where the training step runs: cpu, webgpu (parameters and optimizer state stay on the device between steps) or cuda[:N]; `albert doctor` says which work here',
+});
+
+export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string }): ExecutionOptions {
+  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}) };
 }

@@ -5,7 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from './base.ts';
-import { kernelFlags } from './kernel-flags.ts';
+import { deviceFlag, kernelFlags } from './kernel-flags.ts';
 
 export const loopFlags = {
   'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
@@ -20,4 +20,5 @@ export const loopFlags = {
   'metrics-file': Flags.string({ description: 'write JSON lines (steps, evals, checkpoints, summary) to this file' }),
   json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
   ...kernelFlags(),
+  device: deviceFlag,
 };

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { kernelsOf } from './kernel-flags.ts';
+import { executionOf } from './kernel-flags.ts';
 import { loopFlags } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -42,13 +42,11 @@ export default class Pretrain extends AlbertCommand {
     'num-warmup-steps': Flags.integer({ default: 3125, min: 0, description: 'linear warmup steps' }),
     'save-checkpoints-steps': Flags.integer({ default: 5000, min: 1, description: 'save (and evaluate) every this many steps, and at the end' }),
     'max-eval-steps': Flags.integer({ default: 100, min: 1, description: 'evaluate on at most this many batches' }),
-    device: Flags.string({ default: 'cpu', options: ['cpu', 'cuda'], description: 'where to run' }),
     'spm-model-file': Flags.string({ description: 'SentencePiece model to copy next to the final model as spiece.model' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Pretrain);
-    if (flags.device === 'cuda') throw new UserError('--device cuda is not available yet: the CUDA provider arrives in a later release');
     const { expandFilePatterns } = await import('../tasks/pretraining/data/documents.ts');
     const { pretrain } = await import('../tasks/pretraining/pretrain.ts');
     const { createProgress } = await import('../train/progress.ts');
@@ -92,7 +90,7 @@ export default class Pretrain extends AlbertCommand {
       seed: flags.seed,
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
-      kernels: kernelsOf(flags),
+      execution: executionOf(flags),
       resume: flags.resume,
       spmModelFile: flags['spm-model-file'],
       progress,

@@ -18,7 +18,7 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
-import type { KernelOptions } from '../backends/onnx/fusion.ts';
+import type { ExecutionOptions } from '../backends/target.ts';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -94,8 +94,8 @@ export interface LoopOptions {
   taskSettings?: Record<string, { value: unknown; option: string }>;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
-  kernels?: KernelOptions;
+  /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
+  execution?: ExecutionOptions;
   /** The weights of a fresh run (a checkpoint, or fresh values): called only when not resuming. */
   initialValues: () => Promise<{ values: Map<string, Float32Array>; from: string | null }>;
   /** Copied next to the final model as spiece.model (HF's AlbertTokenizer finds it there). */
@@ -386,7 +386,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
       numTrainSteps: opts.numTrainSteps,
       seed: opts.seed,
       threads,
-      kernels: opts.kernels,
+      execution: opts.execution,
     },
     task,
   );
@@ -450,6 +450,8 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   const metric = task.mainMetric;
 
   const saveAt = async (): Promise<void> => {
+    // Parameters and slots kept on a device (WebGPU) come back to the host for evaluation and the checkpoint.
+    await trainer.syncToHost();
     let newBest = false;
     if (evaluator && !state.evals.some((e) => e.step === step)) {
       const e = await evaluator.evaluate(step, trainer.parameterTensors());
@@ -520,6 +522,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     }
     // A run resumed from its final checkpoint has nothing left to do but what follows.
     if (evaluator && !state.evals.some((e) => e.step === step)) await saveAt();
+    await trainer.syncToHost();
     saveHfModel(out, config, specs, trainer.parameterValues(), { ...task.saveOptions, spmModelFile: opts.spmModelFile, extraMetadata: { global_step: String(step) } });
   } finally {
     progress.stop();

@@ -12,11 +12,11 @@
  * run is, which is what makes a resumed run identical) and, with gradient accumulation, the
  * totals over the K micro-batches of an update, computed before they run.
  */
-import type { KernelOptions } from '../backends/onnx/fusion.ts';
+import type { ExecutionOptions } from '../backends/target.ts';
 import { availableParallelism } from 'node:os';
-import { UserError } from '../util/errors.ts';
+import { OptionError, UserError } from '../util/errors.ts';
 import { compileModel, type CompiledModel, type TrainSettings } from '../compile.ts';
-import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Device, type Executable } from '../backends/target.ts';
+import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Executable, type ExecutionTarget, type HostTensor } from '../backends/target.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { OptimizerName } from '../passes/optimizer.ts';
 import type { TrainingManifest } from '../manifest.ts';
@@ -41,10 +41,8 @@ export interface TrainerOptions {
   seed: number;
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
-  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
-  kernels?: KernelOptions;
-  /** Where the step runs (default: the CPU). */
-  device?: Device;
+  /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
+  execution?: ExecutionOptions;
 }
 
 /** What one update did, the K micro-batches of it together. */
@@ -82,6 +80,7 @@ export class Trainer<B> {
     readonly compiled: CompiledModel,
     readonly training: TrainingManifest,
     private readonly session: Executable,
+    private readonly target: ExecutionTarget = targetFor(CPU),
   ) {
     this.gradAccum = training.accumulation?.steps ?? 1;
     this.threads = opts.threads ?? availableParallelism();
@@ -98,7 +97,8 @@ export class Trainer<B> {
       numChoices: opts.graph.numChoices,
       maxPredictions: opts.graph.maxPredictions,
       mode: 'train',
-      ...opts.kernels,
+      fusion: opts.execution?.fusion,
+      recompute: opts.execution?.recompute,
       maxSeqLength: opts.maxSeqLength,
       train: { ...opts.train, optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
     });
@@ -108,8 +108,20 @@ export class Trainer<B> {
     // Without the memory pattern: it plans one block for every intermediate of the first run,
     // which for a whole training step doubled peak RSS (ALBERT-base 8x128: 3.8 -> 2.1 GB,
     // 8x512: 19 -> 9.7 GB) at the same speed.
-    const session = await targetFor(opts.device ?? CPU).open(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false });
-    const trainer = new Trainer<B>(opts, task, compiled, training, session);
+    // On a device with its own memory (WebGPU), parameters and slots stay there between steps:
+    // only losses and metrics come back to the host each run.
+    const device = opts.execution?.device ?? CPU;
+    const outputsOnDevice = device.name === 'webgpu' ? stateOutputs(training) : [];
+    const target = targetFor(device);
+    let session: Executable;
+    try {
+      session = await target.open(compiled.model, { threads: opts.threads ?? availableParallelism(), memPattern: false, outputsOnDevice });
+    } catch (e) {
+      if (device.name === 'cpu') throw e;
+      const why = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim();
+      throw new OptionError(`{device} ${device.name}${device.index !== undefined ? `:${device.index}` : ''}: onnxruntime could not open the training step there (${why}); \`albert doctor\` says what is missing`);
+    }
+    const trainer = new Trainer<B>(opts, task, compiled, training, session, target);
     trainer.compileSeconds = (t1 - t0) / 1000;
     trainer.sessionSeconds = (performance.now() - t1) / 1000;
     return trainer;
@@ -150,19 +162,41 @@ export class Trainer<B> {
     this.state = next;
   }
 
+  /** Whether some of the state lives in the device's memory (read it with syncToHost first). */
+  get stateOnDevice(): boolean {
+    return Object.values(this.state).some((t) => t.location !== 'cpu');
+  }
+
+  /**
+   * Brings parameters and slots kept on the device back to host memory (a no-op on the CPU):
+   * before checkpoints, evaluation and saving. The next step uploads them again.
+   */
+  async syncToHost(): Promise<void> {
+    if (!this.stateOnDevice) return;
+    const host = await this.target.toHost(this.state);
+    for (const [n, t] of Object.entries(this.state)) if (host[n] !== t) t.dispose();
+    this.state = host;
+  }
+
+  private hostState(name: string): HostTensor {
+    const t = this.state[name];
+    if (t.location !== 'cpu') throw new Error(`trainer state ${name} is on the device: call syncToHost() first`);
+    return t;
+  }
+
   /** Current parameter values by TF name: views of the live tensors, valid until the next step. */
   parameterValues(): Map<string, Float32Array> {
-    return new Map(this.compiled.manifest.parameters.map((p) => [p.input, this.state[p.input].data as Float32Array]));
+    return new Map(this.compiled.manifest.parameters.map((p) => [p.input, this.hostState(p.input).data as Float32Array]));
   }
 
   /** Current optimizer slots (adam_m, adam_v) by name: views, valid until the next step. */
   slotValues(): Map<string, Float32Array> {
-    return new Map(this.slotNames.map((n) => [n, this.state[n].data as Float32Array]));
+    return new Map(this.slotNames.map((n) => [n, this.hostState(n).data as Float32Array]));
   }
 
   /** The live parameter tensors, to feed another graph (evaluation) without a copy. */
   parameterTensors(): Feeds {
-    return Object.fromEntries(this.compiled.manifest.parameters.map((p) => [p.input, this.state[p.input]]));
+    return Object.fromEntries(this.compiled.manifest.parameters.map((p) => [p.input, this.hostState(p.input)]));
   }
 
   /**
@@ -232,6 +266,10 @@ export class Trainer<B> {
         next[h.input] = out[h.output];
       }
       for (const f of this.training.frozen) next[f] = state[f];
+      // Device buffers of the state this run replaced are freed now (the Node binding does not
+      // free them on garbage collection); the state the step started from is kept until the
+      // update is known to be finite.
+      if (state !== this.state) disposeReplaced(state, next);
       state = next;
       killPoint('mid-step', step + 1);
     }
@@ -242,7 +280,22 @@ export class Trainer<B> {
       else outputs[name] = s.weight + s.epsilon > 0 ? s.value / (s.weight + s.epsilon) : 0;
     }
     if (!Number.isFinite(gradNorm)) finite = false;
-    if (finite) this.state = state;
+    if (finite) {
+      disposeReplaced(this.state, state);
+      this.state = state;
+    } else if (state !== this.state) disposeReplaced(state, this.state);
     return { step, finite, loss, outputs, learningRate: lr, gradNorm, tokens, seconds: (performance.now() - t0) / 1000 };
   }
+}
+
+/** The outputs that become the next run's parameters and slots (what may stay on a device). */
+function stateOutputs(training: TrainingManifest): string[] {
+  const scalars = new Set<string>(['global_step', training.accumulation?.microStep ?? '']);
+  return training.handoff.filter((h) => !scalars.has(h.input)).map((h) => h.output);
+}
+
+/** Frees the device buffers of `old` that `kept` no longer holds (host tensors need nothing). */
+function disposeReplaced(old: Feeds, kept: Feeds): void {
+  const live = new Set(Object.values(kept));
+  for (const t of Object.values(old)) if (t.location === 'gpu-buffer' && !live.has(t)) t.dispose();
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { encodeExample } from '../../src/data/example.ts';
 import { pretrainingExample, type TrainingInstance } from '../../src/tasks/pretraining/data/features.ts';
 import { TFRecordWriter } from '../../src/data/tfrecord.ts';
+import type { PretrainingBatch } from '../../src/tasks/pretraining/dataset.ts';
 import { rng } from '../helpers/random.ts';
 import { albertWith, ROOT, type Run } from '../helpers/cli.ts';
 export type { Run };
@@ -78,4 +79,29 @@ export function tinyFlags(train: string, out: string, extra: string[] = []): str
   ];
   const kept = defaults.filter(([flag]) => !extra.includes(flag)).flat();
   return ['pretrain', '--input-file', train, '--output-dir', out, '--do-train', ...kept, ...extra];
+}
+
+/** A batch of `B` counting examples; masked-LM weights vary between rows. */
+export function countingBatch(B: number, seed: number): PretrainingBatch {
+  const r = rng(seed);
+  const b: PretrainingBatch = {
+    input_ids: new Int32Array(B * SEQ),
+    input_mask: new Int32Array(B * SEQ),
+    segment_ids: new Int32Array(B * SEQ),
+    masked_lm_positions: new Int32Array(B * PRED),
+    masked_lm_ids: new Int32Array(B * PRED),
+    masked_lm_weights: new Float32Array(B * PRED),
+    next_sentence_labels: new Int32Array(B),
+  };
+  for (let i = 0; i < B; i++) {
+    const x = countingInstance(r);
+    b.input_ids.set(x.inputIds, i * SEQ);
+    b.input_mask.fill(1, i * SEQ, i * SEQ + x.inputIds.length);
+    b.segment_ids.fill(1, i * SEQ + x.segmentBStart, i * SEQ + x.inputIds.length);
+    b.masked_lm_positions.set(x.maskedLmPositions, i * PRED);
+    b.masked_lm_ids.set(x.maskedLmIds, i * PRED);
+    b.masked_lm_weights.fill(1, i * PRED, i * PRED + x.maskedLmPositions.length);
+    b.next_sentence_labels[i] = x.nextSentenceLabel;
+  }
+  return b;
 }

@@ -12,37 +12,11 @@ import { modelParams } from '../../src/model/params.ts';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer.ts';
 import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
 import { assertClose } from '../helpers/check.ts';
-import { rng } from '../helpers/random.ts';
-import { countingInstance, PRED, SEQ } from './helpers.ts';
+import { countingBatch as batch, PRED, SEQ } from './helpers.ts';
 
 function tiny(dropout = 0): AlbertConfig {
   const c = presetConfig('tiny')!;
   return { ...c, hiddenDropoutProb: dropout, attentionProbsDropoutProb: dropout };
-}
-
-/** A batch of `B` counting examples; masked-LM weights vary between rows. */
-function batch(B: number, seed: number): PretrainingBatch {
-  const r = rng(seed);
-  const b: PretrainingBatch = {
-    input_ids: new Int32Array(B * SEQ),
-    input_mask: new Int32Array(B * SEQ),
-    segment_ids: new Int32Array(B * SEQ),
-    masked_lm_positions: new Int32Array(B * PRED),
-    masked_lm_ids: new Int32Array(B * PRED),
-    masked_lm_weights: new Float32Array(B * PRED),
-    next_sentence_labels: new Int32Array(B),
-  };
-  for (let i = 0; i < B; i++) {
-    const x = countingInstance(r);
-    b.input_ids.set(x.inputIds, i * SEQ);
-    b.input_mask.fill(1, i * SEQ, i * SEQ + x.inputIds.length);
-    b.segment_ids.fill(1, i * SEQ + x.segmentBStart, i * SEQ + x.inputIds.length);
-    b.masked_lm_positions.set(x.maskedLmPositions, i * PRED);
-    b.masked_lm_ids.set(x.maskedLmIds, i * PRED);
-    b.masked_lm_weights.fill(1, i * PRED, i * PRED + x.maskedLmPositions.length);
-    b.next_sentence_labels[i] = x.nextSentenceLabel;
-  }
-  return b;
 }
 
 function rows(b: PretrainingBatch, from: number, to: number): PretrainingBatch {

@@ -6,8 +6,8 @@
 import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../../util/errors.ts';
-import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_PACKAGE_DIR, CUDA_PROVIDER_PACKAGE_VERSION, ortBinaryDir } from '../providers.ts';
+import { OptionError, UserError } from '../../util/errors.ts';
+import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_INSTALL, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_PACKAGE_DIR, CUDA_PROVIDER_PACKAGE_VERSION, ortBinaryDir } from '../providers.ts';
 
 export interface CudaSetupOptions {
   /** The provider package's folder (default: resolved from node_modules). */
@@ -23,15 +23,13 @@ export interface CudaSetupResult {
 
 function packageDir(from: string | undefined): string {
   if (from !== undefined) {
-    if (!existsSync(from)) throw new UserError(`--from ${from}: no such folder`);
+    if (!existsSync(from)) throw new OptionError(`{from} ${from}: no such folder`);
     return from;
   }
   try {
     return dirname(createRequire(import.meta.url).resolve(`${CUDA_PROVIDER_PACKAGE}/package.json`));
   } catch {
-    throw new UserError(
-      `the CUDA provider package is not installed: run npm install --no-save ${CUDA_PROVIDER_PACKAGE}@${CUDA_PROVIDER_PACKAGE_VERSION} (about 180 MB, from the npm registry), then albert setup cuda again (or give its folder with --from)`,
-    );
+    throw new OptionError(`the CUDA provider package is not installed: run ${CUDA_PROVIDER_INSTALL} (about 180 MB, from the npm registry), then albert setup cuda again (or give its folder with {from})`);
   }
 }
 

@@ -22,5 +22,7 @@ export function cudaTarget(device: Device): ExecutionTarget {
       }
       return createSession(model, opts, { executionProviders: [{ name: 'cuda', deviceId }] });
     },
+    // Every output is copied to the host (above): nothing to bring back.
+    toHost: async (tensors) => ({ ...tensors }),
   };
 }

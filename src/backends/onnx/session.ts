@@ -39,6 +39,11 @@ export function checkThreads(threads: number | undefined): void {
  * about its internals that tell a user nothing they can act on.
  */
 const LOG_SEVERITY_ERROR = 3;
+/**
+ * For GPU providers, fatal only: a provider that cannot load logs its error natively (colour-coded,
+ * with source paths) and then throws the same message, which the caller reports in its own words.
+ */
+const LOG_SEVERITY_FATAL = 4;
 
 /**
  * Where a session's kernels run: onnxruntime's execution providers in order of preference (it
@@ -59,8 +64,11 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   const o: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.optimizationLevel ?? 'all',
     executionProviders: placement.executionProviders,
-    logSeverityLevel: LOG_SEVERITY_ERROR,
+    logSeverityLevel: placement === CPU_PLACEMENT ? LOG_SEVERITY_ERROR : LOG_SEVERITY_FATAL,
   };
+  // A GPU provider that cannot load logs through onnxruntime's process-wide logger, whatever
+  // the session's level; the thrown error carries the same message.
+  if (placement !== CPU_PLACEMENT) ort.env.logLevel = 'fatal';
   if (placement.preferredOutputLocation) o.preferredOutputLocation = placement.preferredOutputLocation;
   if (opts.threads) o.intraOpNumThreads = opts.threads;
   if (opts.memPattern === false) o.enableMemPattern = false;

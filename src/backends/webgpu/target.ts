@@ -4,13 +4,16 @@
  * in outputsOnDevice stay in GPU buffers, so that state fed back to the next run (a training
  * step's parameters) need not cross to the host and back.
  */
-import type * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { emitsFused } from '../onnx/fusion.ts';
 import { createSession } from '../onnx/session.ts';
+import { DeviceReadback } from './readback.ts';
 // Types only: target.ts imports this file to build its targets.
 import type { Device, ExecutionTarget } from '../target.ts';
 
 export function webgpuTarget(device: Device): ExecutionTarget {
+  // One readback session per set of tensors read (a training run reads the same set each time).
+  const readbacks = new Map<string, DeviceReadback>();
   return {
     device,
     fusedKernels: (level) => (op) => emitsFused(level, op),
@@ -21,6 +24,20 @@ export function webgpuTarget(device: Device): ExecutionTarget {
         executionProviders: ['webgpu'],
         ...(onDevice.length > 0 ? { preferredOutputLocation } : {}),
       });
+    },
+    toHost: async (tensors) => {
+      const onDevice = Object.keys(tensors).filter((n) => tensors[n].location === 'gpu-buffer');
+      const out = { ...tensors };
+      if (onDevice.length === 0) return out;
+      const key = onDevice.map((n) => `${n}:${tensors[n].dims.join('x')}`).join('|');
+      let rb = readbacks.get(key);
+      if (!rb) {
+        rb = new DeviceReadback(onDevice.map((name) => ({ name, dims: tensors[name].dims })));
+        readbacks.set(key, rb);
+      }
+      const host = await rb.read(tensors);
+      for (const n of onDevice) out[n] = new ort.Tensor('float32', host.get(n)!, tensors[n].dims);
+      return out;
     },
   };
 }

@@ -3,7 +3,7 @@
  * run_classifier.py's, in kebab case, plus ours. Values a user leaves out of the GLUE command
  * take run_glue.sh's for the task (so those flags have no oclif default there).
  */
-import { kernelsOf } from '../kernel-flags.ts';
+import { executionOf } from '../kernel-flags.ts';
 import { Flags } from '@oclif/core';
 import { loopFlags } from '../loop-flags.ts';
 import { numberFlag } from '../number-flag.ts';
@@ -43,7 +43,7 @@ export const finetuneOptionFlags: Record<string, string> = {
 
 type ParsedFinetuneFlags = {
   [K in keyof typeof finetuneFlags]: unknown;
-} & { fusion?: string; 'no-fuse'?: boolean; recompute?: string };
+} & { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string };
 
 /** The options both commands pass to the library from the shared flags. */
 export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, unknown>): Promise<{ progress: ProgressSink; options: Record<string, unknown> }> {
@@ -85,7 +85,7 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
       seed: flags.seed,
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
-      kernels: kernelsOf(flags),
+      execution: executionOf(flags),
       resume: flags.resume,
       exportDir: flags['export-dir'],
       progress,

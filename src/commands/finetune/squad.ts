@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { kernelsOf } from '../kernel-flags.ts';
+import { executionOf } from '../kernel-flags.ts';
 import { loopFlags } from '../loop-flags.ts';
 import { AlbertCommand } from '../base.ts';
 import { numberFlag } from '../number-flag.ts';
@@ -106,7 +106,7 @@ export default class FinetuneSquad extends AlbertCommand {
       resume: flags.resume,
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
-      kernels: kernelsOf(flags),
+      execution: executionOf(flags),
       allowNonFinite: flags['allow-nonfinite-weights'],
       progress,
     });

@@ -17,7 +17,7 @@
  * original picks its best trial the same way), otherwise from the final model. The saved
  * config.json carries the label names (id2label), so predict and export show them.
  */
-import type { KernelOptions } from '../../backends/onnx/fusion.ts';
+import type { ExecutionOptions } from '../../backends/target.ts';
 import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -109,8 +109,8 @@ export interface FinetuneOptions {
   skipNonfiniteSteps?: boolean;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
-  kernels?: KernelOptions;
+  /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
+  execution?: ExecutionOptions;
   progress: ProgressSink;
 }
 
@@ -252,7 +252,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
       seed: o.seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
-      kernels: o.kernels,
+      execution: o.execution,
       resume: o.resume,
       taskSettings: {
         ...data.settings,

@@ -4,7 +4,7 @@
  * loop (src/train/loop.ts: checkpoints, evaluation at each, the best checkpoint by masked-LM
  * accuracy in best/, exact resume after a kill, the final model in the output directory).
  */
-import type { KernelOptions } from '../../backends/onnx/fusion.ts';
+import type { ExecutionOptions } from '../../backends/target.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
 import { modelParams } from '../../model/params.ts';
 import { formatLoadReport, loadCheckpoint, loadConfigForCheckpoint } from '../../model/weights/load.ts';
@@ -57,8 +57,8 @@ export interface PretrainOptions {
   shuffleBuffer?: number;
   /** Train even when the step's memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
-  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
-  kernels?: KernelOptions;
+  /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
+  execution?: ExecutionOptions;
   progress: ProgressSink;
 }
 
@@ -130,7 +130,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     },
     spmModelFile: opts.spmModelFile,
     noMemoryCheck: opts.noMemoryCheck,
-    kernels: opts.kernels,
+    execution: opts.execution,
     progress: opts.progress,
     initialValues: async () => {
       if (opts.initCheckpoint) {

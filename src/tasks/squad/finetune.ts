@@ -6,7 +6,7 @@
  * and, when the predict file has answers, the official scores (eval_results.json), evaluating at
  * every checkpoint and keeping the best by F1.
  */
-import type { KernelOptions } from '../../backends/onnx/fusion.ts';
+import type { ExecutionOptions } from '../../backends/target.ts';
 import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -71,8 +71,8 @@ export interface SquadFinetuneOptions {
   resume?: boolean;
   skipNonfiniteSteps?: boolean;
   noMemoryCheck?: boolean;
-  /** Fused kernels and recomputation of the compiled step (default: all fused, attention recomputed). */
-  kernels?: KernelOptions;
+  /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
+  execution?: ExecutionOptions;
   allowNonFinite?: boolean;
   progress: ProgressSink;
 }
@@ -228,7 +228,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       seed,
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
-      kernels: o.kernels,
+      execution: o.execution,
       resume: o.resume,
       taskSettings: {
         version: { value: o.version, option: 'version' },

@@ -1,0 +1,69 @@
+/**
+ * The training step on each execution device (figures, not assertions): the compiled
+ * pretraining step (LAMB) of a config at batch x seq, run by the Trainer `albert pretrain` uses,
+ * on cpu, webgpu (parameters and slots kept in GPU buffers) and cuda: seconds per step (the first,
+ * onnxruntime's warm-up and shader compilation, apart), tokens/s, peak RSS, and the ratio to the
+ * CPU in the same run. Each case runs in its own process; a device that cannot open the step
+ * prints why and the run goes on. fp32 only (mixed precision is not built yet).
+ *
+ *   node --import tsx bench/device-step.ts [--config base] [--batch 8] [--seq 128] [--steps 3]
+ *        [--devices cpu,webgpu,cuda] [--threads N]
+ *
+ * On this project's machines there is no GPU: webgpu runs on Mesa's software Vulkan driver
+ * (use --config tiny there), cuda prints that it cannot open.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseDevice } from '../src/backends/target.ts';
+import { loadAlbertConfig } from '../src/model/config.ts';
+import { InitRng, initialValues } from '../src/model/init.ts';
+import { modelParams } from '../src/model/params.ts';
+import { pretrainingBatches } from '../src/tasks/pretraining/task.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import { argFlag, loadLine, peakRssMb, runCasesInChildren, syntheticPretrainingBatch, timeSteps, type CaseResult } from './gemm.ts';
+
+const config = argFlag('--config') ?? 'base';
+const B = Number(argFlag('--batch') ?? 8);
+const S = Number(argFlag('--seq') ?? 128);
+const steps = Number(argFlag('--steps') ?? 3);
+const threads = Number(argFlag('--threads') ?? availableParallelism());
+const P = 20;
+
+async function deviceCase(name: string): Promise<CaseResult> {
+  const cfg = loadAlbertConfig(config);
+  const predictions = Math.min(P, S);
+  try {
+    const trainer = await Trainer.create(
+      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name) } },
+      pretrainingBatches,
+    );
+    const r = new InitRng(2);
+    trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+    const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticPretrainingBatch(B, S, predictions, cfg.vocabSize, i)]));
+    return { case: name, ...t, tokensPerSecond: (B * S) / t.medianStepSeconds, sessionSeconds: trainer.sessionSeconds, peakRssMb: peakRssMb() };
+  } catch (e) {
+    return { case: name, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] };
+  }
+}
+
+const single = argFlag('--case');
+if (single) {
+  process.stdout.write(`${JSON.stringify(await deviceCase(single))}\n`);
+} else {
+  const devices = (argFlag('--devices') ?? 'cpu,webgpu,cuda').split(',');
+  const extra = ['--config', config, '--batch', String(B), '--seq', String(S), '--steps', String(steps)];
+  const results = runCasesInChildren(fileURLToPath(import.meta.url), devices, extra, threads);
+  const cpu = results.find((r) => r.case === 'cpu' && r.medianStepSeconds !== undefined);
+  console.log('');
+  console.log(`summary: ${config} pretraining step (LAMB), ${B} x ${S}, fp32`);
+  for (const r of results) {
+    if (r.error) {
+      console.log(`  ${r.case}: not run: ${String(r.error)}`);
+      continue;
+    }
+    const median = r.medianStepSeconds as number;
+    const ratio = cpu && r !== cpu ? `, ${((cpu.medianStepSeconds as number) / median).toFixed(2)}x the CPU's speed` : '';
+    console.log(`  ${r.case}: ${median.toFixed(3)} s/step (median of ${(r.stepSeconds as number[]).length}; first ${(r.firstStepSeconds as number).toFixed(2)} s), ${Math.round(r.tokensPerSecond as number)} tokens/s${ratio}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB`);
+  }
+  console.log(`after: ${loadLine()}`);
+}
