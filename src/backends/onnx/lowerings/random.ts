@@ -3,15 +3,17 @@ import { castScalar } from '../../../ir/dtype.ts';
 import { DROPOUT_HASH, DropoutMask } from '../../../ir/ops/random.ts';
 import { registerLowering } from '../lowering.ts';
 
-// The counter-based dropout hash in uint32 ONNX ops that opset 17 runs on the CPU provider (Add,
-// Mul and BitShift; no Xor/And/Or before opset 18), bit-identical to dropoutKeepMask.
+// The counter-based dropout hash in uint32 ONNX ops that opset 17 runs on every provider (Add,
+// Mul and Div; no Xor/And/Or before opset 18), bit-identical to dropoutKeepMask. A logical
+// right shift by k is written as a uint32 division by 2^k (the same bits): the CUDA provider has
+// no BitShift kernel (src/backends/cuda/kernels.json), and a node without one runs on the CPU.
 
 registerLowering(DropoutMask, (e, n, ins, outs) => {
   const u32 = (v: number): string => e.constant({ dtype: 'uint32', shape: [], data: Float64Array.of(v >>> 0) });
   const toU32 = (name: string, v: Value): string => (v.dtype === 'uint32' ? name : e.node('Cast', [name], 1, { to: { i: e.onnxType('uint32') } })[0]);
   const add = (a: string, b: string): string => e.node('Add', [a, b])[0];
   const mulU = (a: string, b: string): string => e.node('Mul', [a, b])[0];
-  const shr = (a: string, k: number): string => e.node('BitShift', [a, u32(k)], 1, { direction: { s: 'RIGHT' } })[0];
+  const shr = (a: string, k: number): string => e.node('Div', [a, u32(2 ** k)])[0];
   const mixOnnx = (x: string): string => emitMix(x, { add, mul: mulU, shr, u32 });
 
   // Keys: scalar work, mirrors streamKeys (the site's key is a constant).
