@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { OptionError, UserError } from './util/errors.ts';
 import { buildModelGraph, type Manifest } from './compile.ts';
 import { checkThreads, type SessionOptions } from './backends/onnx/session.ts';
-import { targetFor, type Executable, type HostTensor } from './backends/target.ts';
+import { CPU, targetFor, type Device, type Executable, type HostTensor } from './backends/target.ts';
 import { analyzeGraph } from './inspect/analyze.ts';
 import { syntheticFeeds } from './backends/onnx/synthetic-feeds.ts';
 
@@ -20,6 +20,8 @@ export interface RunOptions extends SessionOptions {
   seed?: number;
   /** Run even when the memory estimate exceeds this machine's memory. */
   noMemoryCheck?: boolean;
+  /** Where to run (default: the CPU). */
+  device?: Device;
 }
 
 /** `albert run`'s sequence length when none is given: 128, or less for a model that takes less. */
@@ -110,10 +112,13 @@ export async function runCompiled(dir: string, opts: RunOptions): Promise<RunRep
   const modelPath = join(dir, 'model.onnx');
   const t0 = performance.now();
   let session: Executable;
+  const device = opts.device ?? CPU;
   try {
-    session = await targetFor().open(modelPath, opts);
+    session = await targetFor(device).open(modelPath, opts);
   } catch (e) {
-    throw new UserError(`${modelPath}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
+    const why = (e as Error).message.split('\n')[0];
+    if (device.name !== 'cpu') throw new OptionError(`{device} ${device.name}: onnxruntime could not open ${modelPath} there (${why}); \`albert doctor\` says what is missing`);
+    throw new UserError(`${modelPath}: onnxruntime cannot load it (${why})`);
   }
   const sessionSeconds = (performance.now() - t0) / 1000;
   const feeds = syntheticFeeds(manifest, { batchSize: opts.batchSize, seqLength, seed: opts.seed });

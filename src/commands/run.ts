@@ -15,12 +15,14 @@ export default class Run extends AlbertCommand {
     threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
     'no-memory-check': Flags.boolean({ default: false, description: 'run even when the memory the batch needs (as `albert inspect` estimates it) exceeds this machine\'s memory' }),
     seed: Flags.integer({ default: 1, description: 'seed for the synthetic batch and weights' }),
+    device: Flags.string({ default: 'cpu', description: 'where to run: cpu, webgpu or cuda[:N] (`albert doctor` says which work here)' }),
     json: Flags.boolean({ default: false, description: 'print one JSON document on stdout' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Run);
     const { runCompiled } = await import('../run-compiled.ts');
+    const { parseDevice } = await import('../backends/target.ts');
     const report = await runCompiled(flags.model, {
       batchSize: flags['batch-size'],
       seqLength: flags['seq-length'],
@@ -28,6 +30,7 @@ export default class Run extends AlbertCommand {
       threads: flags.threads,
       seed: flags.seed,
       noMemoryCheck: flags['no-memory-check'],
+      device: parseDevice(flags.device),
     });
     if (flags.json) {
       await this.writeStdout(`${JSON.stringify(report, null, 2)}\n`);

@@ -110,6 +110,17 @@ describe('albert CLI', () => {
     assertOneLineError(tooLong, /--seq-length 65 exceeds/);
     const notAModel = await albert('run', '--model', dir);
     assertOneLineError(notAModel, /manifest/);
+    const badDevice = await albert('run', '--model', out, '--device', 'gpu');
+    assertOneLineError(badDevice, /--device "gpu": expected cpu, cuda, cuda:N/);
+    // On WebGPU where it works (the same logits as the CPU's), else a one-line --device error.
+    const webgpu = await albert('run', '--model', out, '--batch-size', '3', '--seq-length', '20', '--json', '--device', 'webgpu');
+    if (webgpu.code === 0) {
+      const got = JSON.parse(webgpu.stdout).outputs.find((o: { name: string }) => o.name === 'logits');
+      assert.ok(Math.abs(got.mean - logits.mean) <= 1e-5 * Math.max(1e-3, logits.maxAbs), `${got.mean} vs ${logits.mean}`);
+    } else {
+      console.log('cli: albert run --device webgpu did not open here; its error is checked instead');
+      assertOneLineError(webgpu, /^Error: --device webgpu: onnxruntime could not open .*`albert doctor` says what is missing$/);
+    }
   });
 
   it('inspects the whole training step of a config', async () => {
