@@ -8,35 +8,17 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { OpDef } from '../ir/op.ts';
-import { OptionError } from '../util/errors.ts';
 import { cudaTarget } from './cuda/target.ts';
+import { CPU, type Device } from './device.ts';
 import { emitsFused, type FusionLevel, type KernelOptions } from './onnx/fusion.ts';
 import { createSession, type SessionOptions } from './onnx/session.ts';
 import { webgpuTarget } from './webgpu/target.ts';
 
-export type DeviceName = 'cpu' | 'cuda' | 'webgpu';
-
-/** A device to run on; `index` picks one of several GPUs (CUDA's device id). */
-export interface Device {
-  name: DeviceName;
-  index?: number;
-}
-
-export const CPU: Readonly<Device> = { name: 'cpu' };
+export { CPU, parseDevice, type Device, type DeviceName } from './device.ts';
 
 /** Where a compiled step runs and how its composite ops become kernels. */
 export interface ExecutionOptions extends KernelOptions {
   device?: Device;
-}
-
-const DEVICE = /^(?:(cpu|webgpu)|cuda(?::(\d{1,4}))?)$/;
-
-/** Reads a device as users write it: cpu, cuda, cuda:N or webgpu. */
-export function parseDevice(s: string): Device {
-  const m = DEVICE.exec(s);
-  if (!m) throw new OptionError(`{device} ${JSON.stringify(s)}: expected cpu, cuda, cuda:N (a GPU's index) or webgpu`);
-  if (m[1] === 'cpu' || m[1] === 'webgpu') return { name: m[1] };
-  return m[2] === undefined ? { name: 'cuda' } : { name: 'cuda', index: Number(m[2]) };
 }
 
 /**

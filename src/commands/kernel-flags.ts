@@ -5,7 +5,8 @@
  */
 import { Flags } from '@oclif/core';
 import { FUSION_LEVELS, RECOMPUTE_MODES, type FusionLevel, type KernelOptions, type RecomputeMode } from '../backends/onnx/fusion.ts';
-import { parseDevice, type ExecutionOptions } from '../backends/target.ts';
+import { parseDevice } from '../backends/device.ts';
+import type { ExecutionOptions } from '../backends/target.ts';
 
 export function fusionFlags(defaultLevel: FusionLevel) {
   return {

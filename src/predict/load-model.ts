@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OptionError, UserError } from '../util/errors.ts';
 import { checkThreads } from '../backends/onnx/session.ts';
-import { hostTensor, targetFor, type Executable, type HostTensor, type ValueMetadata } from '../backends/target.ts';
+import { CPU, hostTensor, targetFor, type Device, type Executable, type HostTensor, type ValueMetadata } from '../backends/target.ts';
 import { exportModel, spmModelNextTo, type ExportResult } from '../export/export.ts';
 import type { ExportHead } from '../export/export-graph.ts';
 import { CONFIG_FILE, MODEL_FILE, SPM_FILE, TOKENIZER_CONFIG_FILE } from '../export/hf-layout.ts';
@@ -29,6 +29,8 @@ export interface PredictModelOptions {
   /** Default: tokenizer_config.json's keep_accents in an export, else false. */
   keepAccents?: boolean;
   threads?: number;
+  /** Where the model runs (default: the CPU). */
+  device?: Device;
   /** Checkpoints only: load weights holding NaN or Inf instead of refusing them (for debugging). */
   allowNonFinite?: boolean;
   log?: (line: string) => void;
@@ -95,11 +97,13 @@ function holdsCheckpoint(dir: string): boolean {
   return readdirSync(dir).some((n) => n === 'model.safetensors' || n === 'model.safetensors.index.json' || n === 'checkpoint' || n.endsWith('.index') || n === 'pytorch_model.bin');
 }
 
-export async function openSession(model: Uint8Array | string, source: string, threads?: number): Promise<Executable> {
+export async function openSession(model: Uint8Array | string, source: string, threads?: number, device: Device = CPU): Promise<Executable> {
   try {
-    return await targetFor().open(model, { threads });
+    return await targetFor(device).open(model, { threads });
   } catch (e) {
-    throw new UserError(`${source}: onnxruntime cannot load the model (${(e as Error).message.split('\n')[0]})`);
+    const why = (e as Error).message.split('\n')[0];
+    if (device.name !== 'cpu') throw new OptionError(`{device} ${device.name}: onnxruntime could not open ${source} there (${why}); \`albert doctor\` says what is missing`);
+    throw new UserError(`${source}: onnxruntime cannot load the model (${why})`);
   }
 }
 
@@ -132,7 +136,7 @@ async function loadExportDir(dir: string, opts: PredictModelOptions): Promise<Pr
   const tokenizer = AlbertTokenizer.fromSpmFile(spmPath, { doLowerCase: opts.doLowerCase ?? tc.doLowerCase ?? true, keepAccents: opts.keepAccents ?? tc.keepAccents ?? false });
   const modelPath = join(dir, MODEL_FILE);
   if (!opts.allowNonFinite) checkExportWeights(modelPath);
-  const session = await openSession(modelPath, modelPath, opts.threads);
+  const session = await openSession(modelPath, modelPath, opts.threads, opts.device);
   return { source: dir, kind: 'export', tokenizer, session, maxLength, modelPath, configJson: { path: configPath, json } };
 }
 
@@ -175,7 +179,7 @@ async function loadCheckpointInMemory(spec: string, opts: PredictModelOptions, h
     doLowerCase: opts.doLowerCase ?? true,
     keepAccents: opts.keepAccents ?? false,
   });
-  const session = await openSession(result.model, spec, opts.threads);
+  const session = await openSession(result.model, spec, opts.threads, opts.device);
   return { source: spec, kind: 'checkpoint', tokenizer, session, maxLength: result.config.maxPositionEmbeddings, modelPath: spec, exported: result };
 }
 

@@ -80,6 +80,21 @@ describe('albert predict text-classification', () => {
     b.scores.forEach((s, i) => assert.ok(Math.abs(s.score - a.scores[i].score) < 1e-6));
   });
 
+  it('runs on another device with --device: the same answer as the CPU, or a one-line --device error', async () => {
+    const args = ['predict', 'text-classification', '--model', exported, '--json', 'The capital of France is Paris.'];
+    const [cpu, webgpu, bad] = await Promise.all([albert(...args), albert(...args, '--device', 'webgpu'), albert(...args, '--device', 'tpu')]);
+    assert.equal(cpu.code, 0, cpu.stderr);
+    assertOneLineError(bad, /--device "tpu": expected cpu, cuda/);
+    if (webgpu.code !== 0) {
+      console.log('text-classification: WebGPU did not open here; its error is checked instead');
+      assertOneLineError(webgpu, /^Error: --device webgpu: onnxruntime could not open .*`albert doctor` says what is missing$/);
+      return;
+    }
+    const [x, y] = [JSON.parse(cpu.stdout) as JsonResult, JSON.parse(webgpu.stdout) as JsonResult];
+    assert.deepEqual(y.scores.map((s) => s.label), x.scores.map((s) => s.label));
+    y.logits.forEach((v, i) => assert.ok(Math.abs(v - x.logits[i]) < 1e-4, `logit ${i}: ${v} vs ${x.logits[i]}`));
+  });
+
   it('classifies an --input file (or stdin) line by line, text or text<TAB>pair', async () => {
     const file = join(root, 'inputs.tsv');
     const lines = ['The capital of France is Paris.', 'A man is playing a guitar.\tSomeone makes music.', 'hello world'];

@@ -5,12 +5,14 @@
  */
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from '../base.ts';
+import { parseDevice, type Device } from '../../backends/device.ts';
 
 export const modelLoadFlags = {
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
   config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
   'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
   threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
+  device: Flags.string({ default: 'cpu', description: 'where the model runs: cpu, webgpu or cuda[:N] (`albert doctor` says which work here)' }),
   'allow-nonfinite-weights': allowNonFiniteFlag,
 };
 
@@ -20,6 +22,7 @@ export interface ModelLoadFlags {
   config?: string;
   'do-lower-case'?: boolean;
   threads?: number;
+  device?: string;
   'allow-nonfinite-weights': boolean;
 }
 
@@ -30,6 +33,7 @@ export function modelLoadOptions(flags: ModelLoadFlags, log: (line: string) => v
   config?: string;
   doLowerCase?: boolean;
   threads?: number;
+  device?: Device;
   allowNonFinite: boolean;
   log: (line: string) => void;
 } {
@@ -39,6 +43,7 @@ export function modelLoadOptions(flags: ModelLoadFlags, log: (line: string) => v
     config: flags.config,
     doLowerCase: flags['do-lower-case'],
     threads: flags.threads,
+    ...(flags.device ? { device: parseDevice(flags.device) } : {}),
     allowNonFinite: flags['allow-nonfinite-weights'],
     log,
   };
