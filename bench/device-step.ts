@@ -7,20 +7,19 @@
  * prints why and the run goes on. fp32 only (mixed precision is not built yet).
  *
  *   node --import tsx bench/device-step.ts [--config base] [--batch 8] [--seq 128] [--steps 3]
- *        [--devices cpu,webgpu,cuda] [--threads N]
+ *        [--only cpu,webgpu,cuda] [--threads N]
  *
  * On this project's machines there is no GPU: webgpu runs on Mesa's software Vulkan driver
  * (use --config tiny there), cuda prints that it cannot open.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseDevice } from '../src/backends/target.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
 import { modelParams } from '../src/model/params.ts';
 import { pretrainingBatches } from '../src/tasks/pretraining/task.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { argFlag, loadLine, peakRssMb, runCasesInChildren, syntheticPretrainingBatch, timeSteps, type CaseResult } from './gemm.ts';
+import { argFlag, benchCases, loadLine, peakRssMb, syntheticPretrainingBatch, timeSteps, type CaseResult } from './gemm.ts';
 
 const config = argFlag('--config') ?? 'base';
 const B = Number(argFlag('--batch') ?? 8);
@@ -46,13 +45,8 @@ async function deviceCase(name: string): Promise<CaseResult> {
   }
 }
 
-const single = argFlag('--case');
-if (single) {
-  process.stdout.write(`${JSON.stringify(await deviceCase(single))}\n`);
-} else {
-  const devices = (argFlag('--devices') ?? 'cpu,webgpu,cuda').split(',');
-  const extra = ['--config', config, '--batch', String(B), '--seq', String(S), '--steps', String(steps)];
-  const results = runCasesInChildren(fileURLToPath(import.meta.url), devices, extra, threads);
+const results = await benchCases(import.meta.url, deviceCase, 'cpu,webgpu,cuda', threads);
+if (results) {
   const cpu = results.find((r) => r.case === 'cpu' && r.medianStepSeconds !== undefined);
   console.log('');
   console.log(`summary: ${config} pretraining step (LAMB), ${B} x ${S}, fp32`);

@@ -14,8 +14,7 @@
  * Each case runs in its own process so that peak RSS is that case's.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
+import { benchCases, gemmOrStep, printStepSummary, stepRates, timeSteps, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -90,7 +89,6 @@ async function step(): Promise<CaseResult> {
   const flops = analyzeGraph(trainer.compiled.graph, { batchSize: B, seqLength: S, dims: { batch: B, seq: S } }).flops.total ?? NaN;
   const data = epochBatches(train, B, 1, null);
   const t = await timeSteps(steps, async (i) => trainer.step(i, [await data.next()]));
-  const median = t.medianStepSeconds;
   return {
     case: `base-classifier-${B}x${S}`,
     nodes: trainer.compiled.stats.nodes,
@@ -99,37 +97,9 @@ async function step(): Promise<CaseResult> {
     sessionSeconds: trainer.sessionSeconds,
     setupSeconds,
     ...t,
-    examplesPerSecond: B / median,
-    tokensPerSecond: (B * S) / median,
-    stepGflop: flops / 1e9,
-    achievedGflops: flops / median / 1e9,
-    peakRssMb: peakRssMb(),
+    ...stepRates(t, flops, B, B * S),
   };
 }
 
-async function runCase(name: string): Promise<CaseResult> {
-  if (name === 'gemm') return gemm(threads);
-  if (name === 'step') return step();
-  throw new Error(`unknown case ${name} (gemm, step)`);
-}
-
-const single = flag('--case');
-if (single) {
-  process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
-} else {
-  const only = (flag('--only') ?? 'gemm,step').split(',');
-  const results = runCasesInChildren(fileURLToPath(import.meta.url), only, ['--steps', String(steps), '--batch', String(B), '--seq', String(S)], threads);
-  const g = results.find((r) => r.case === 'gemm');
-  console.log('');
-  console.log('summary');
-  if (g) console.log(gemmLine(g));
-  for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
-    const frac = shareOfGemm(r, g);
-    console.log(
-      `  ALBERT-base fine-tuning step (classifier, 2 labels, AdamW) ${B} x ${S}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ` +
-        `${(r.examplesPerSecond as number).toFixed(1)} examples/s, ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
-        `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${frac}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
-    );
-  }
-  console.log(`after: ${loadLine()}`);
-}
+const results = await benchCases(import.meta.url, gemmOrStep(step, threads), 'gemm,step', threads);
+if (results) printStepSummary(results, `ALBERT-base fine-tuning step (classifier, 2 labels, AdamW) ${B} x ${S}`, 1);

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { emitModel, encodeModel } from '../src/backends/onnx/emit.ts';
 import { createSession } from '../src/backends/onnx/session.ts';
@@ -113,6 +114,61 @@ export function runCasesInChildren(self: string, cases: string[], args: string[]
     console.log(JSON.stringify(r));
   }
   return results;
+}
+
+/**
+ * A benchmark's entry point. With `--case NAME` (how the driver starts a child) it runs that case
+ * in this process, prints its JSON line and returns null. Otherwise it runs each case of `--only`
+ * (default `defaults`) in its own child process, with this command line's other flags, and
+ * returns their results for the summary.
+ */
+export async function benchCases(url: string, runCase: (name: string) => Promise<CaseResult>, defaults: string, threads: number): Promise<CaseResult[] | null> {
+  const single = argFlag('--case');
+  if (single) {
+    process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
+    return null;
+  }
+  const args = process.argv.slice(2);
+  const forwarded = args.filter((a, i) => !['--only', '--threads'].includes(a) && !['--only', '--threads'].includes(args[i - 1]));
+  return runCasesInChildren(fileURLToPath(url), (argFlag('--only') ?? defaults).split(','), forwarded, threads);
+}
+
+/** The rates every step case reports, from its timings, FLOPs, examples and tokens per step. */
+export function stepRates(t: StepTimes, flops: number, examples: number, tokens: number): Record<string, number> {
+  const median = t.medianStepSeconds;
+  return {
+    examplesPerSecond: examples / median,
+    tokensPerSecond: tokens / median,
+    stepGflop: flops / 1e9,
+    achievedGflops: flops / median / 1e9,
+    peakRssMb: peakRssMb(),
+  };
+}
+
+/** Runs the GEMM or the benchmark's one step case. */
+export function gemmOrStep(step: () => Promise<CaseResult>, threads: number): (name: string) => Promise<CaseResult> {
+  return async (name) => {
+    if (name === 'gemm') return gemm(threads);
+    if (name === 'step') return step();
+    throw new Error(`unknown case ${name} (gemm, step)`);
+  };
+}
+
+/** The summary of a GEMM + step benchmark: the GEMM line, one line per step case (`what` names it), the load after. */
+export function printStepSummary(results: CaseResult[], what: string, examplesDigits: number): void {
+  const g = results.find((r) => r.case === 'gemm');
+  console.log('');
+  console.log('summary');
+  if (g) console.log(gemmLine(g));
+  for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
+    console.log(
+      `  ${what}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ` +
+        `${(r.examplesPerSecond as number).toFixed(examplesDigits)} examples/s, ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
+        `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${shareOfGemm(r, g)}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; ` +
+        `first step ${(r.firstStepSeconds as number).toFixed(1)} s; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
+    );
+  }
+  console.log(`after: ${loadLine()}`);
 }
 
 /** The GEMM summary line, and a step's rate as a share of the GEMM's best (and median) rate. */

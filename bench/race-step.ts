@@ -16,8 +16,7 @@
  * kept for the backward pass grow with batch x choices x seq, and attention's with x seq².
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult } from './gemm.ts';
+import { benchCases, gemmOrStep, printStepSummary, stepRates, timeSteps, type CaseResult } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -109,7 +108,6 @@ async function step(): Promise<CaseResult> {
   const flops = report.flops.total ?? NaN;
   const data = epochBatches(train, B, 1, null);
   const t = await timeSteps(steps, async (i) => trainer.step(i, [await data.next()]));
-  const median = t.medianStepSeconds;
   return {
     case: `base-multiple-choice-${B}x${C}x${S}`,
     nodes: trainer.compiled.stats.nodes,
@@ -119,38 +117,9 @@ async function step(): Promise<CaseResult> {
     sessionSeconds: trainer.sessionSeconds,
     setupSeconds,
     ...t,
-    examplesPerSecond: B / median,
-    tokensPerSecond: (B * C * S) / median,
-    stepGflop: flops / 1e9,
-    achievedGflops: flops / median / 1e9,
-    peakRssMb: peakRssMb(),
+    ...stepRates(t, flops, B, B * C * S),
   };
 }
 
-async function runCase(name: string): Promise<CaseResult> {
-  if (name === 'gemm') return gemm(threads);
-  if (name === 'step') return step();
-  throw new Error(`unknown case ${name} (gemm, step)`);
-}
-
-const single = flag('--case');
-if (single) {
-  process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
-} else {
-  const only = (flag('--only') ?? 'gemm,step').split(',');
-  const results = runCasesInChildren(fileURLToPath(import.meta.url), only, ['--steps', String(steps), '--batch', String(B), '--seq', String(S), '--choices', String(C)], threads);
-  const g = results.find((r) => r.case === 'gemm');
-  console.log('');
-  console.log('summary');
-  if (g) console.log(gemmLine(g));
-  for (const r of results.filter((x) => String(x.case).startsWith('base-'))) {
-    const frac = shareOfGemm(r, g);
-    console.log(
-      `  ALBERT-base RACE step (multiple choice, AdamW) ${B} x ${C} x ${S}: ${(r.medianStepSeconds as number).toFixed(2)} s/step (median of ${(r.stepSeconds as number[]).length}), ` +
-        `${(r.examplesPerSecond as number).toFixed(2)} examples/s, ${Math.round(r.tokensPerSecond as number)} tokens/s, ` +
-        `${(r.stepGflop as number).toFixed(0)} GFLOP/step -> ${(r.achievedGflops as number).toFixed(0)} GFLOP/s${frac}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB; ` +
-        `first step ${(r.firstStepSeconds as number).toFixed(1)} s; compile ${(r.compileSeconds as number).toFixed(2)} s + session ${(r.sessionSeconds as number).toFixed(2)} s`,
-    );
-  }
-  console.log(`after: ${loadLine()}`);
-}
+const results = await benchCases(import.meta.url, gemmOrStep(step, threads), 'gemm,step', threads);
+if (results) printStepSummary(results, `ALBERT-base RACE step (multiple choice, AdamW) ${B} x ${C} x ${S}`, 2);

@@ -14,10 +14,9 @@
  * Each case runs in its own process so that peak RSS is that case's.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { compileModel } from '../src/compile.ts';
 import type { FusionLevel } from '../src/backends/onnx/fusion.ts';
-import { argFlag, gemm, gemmLine, loadLine, peakRssMb, runCasesInChildren, shareOfGemm, timeSteps, type CaseResult, syntheticPretrainingBatch } from './gemm.ts';
+import { benchCases, argFlag, gemm, gemmLine, loadLine, peakRssMb, shareOfGemm, timeSteps, type CaseResult, syntheticPretrainingBatch } from './gemm.ts';
 import { analyzeGraph } from '../src/inspect/index.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
 import { InitRng, initialValues } from '../src/model/init.ts';
@@ -75,12 +74,8 @@ async function runCase(name: string): Promise<CaseResult> {
   return step(Number(seq), (fusion ?? 'all') as FusionLevel);
 }
 
-const single = flag('--case');
-if (single) {
-  process.stdout.write(`${JSON.stringify(await runCase(single))}\n`);
-} else {
-  const only = (flag('--only') ?? 'gemm,compile,128,512').split(',');
-  const results = runCasesInChildren(fileURLToPath(import.meta.url), only, ['--steps', String(steps)], threads);
+const results = await benchCases(import.meta.url, runCase, 'gemm,compile,128,512', threads);
+if (results) {
   const g = results.find((r) => r.case === 'gemm');
   console.log('');
   console.log('summary');

@@ -12,7 +12,7 @@
  * the softmax is over the question's options.
  */
 import { hostTensor, type Executable, type HostTensor } from '../backends/target.ts';
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input-file.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import { raceFeatures } from '../tasks/race/features.ts';
 import type { AlbertTokenizer } from '../text/albert-tokenizer.ts';
@@ -53,14 +53,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** JSONL questions (`-`: stdin): {context, question, options[, label]}; errors name file and line. */
 export function readMultipleChoiceInputs(input: string): MultipleChoiceInput[] {
-  let content: string;
-  try {
-    content = readFileSync(input === '-' ? 0 : input, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new OptionError(`{input} ${input}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const name = input === '-' ? 'stdin' : input;
+  const { content, name } = readInputFile(input);
   const out: MultipleChoiceInput[] = [];
   content.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

@@ -10,7 +10,7 @@
  * classifier (as transformers.js's pipeline), a sigmoid per label for a multi-label one, and the
  * raw outputs for regression.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input-file.ts';
 import type { Executable } from '../backends/target.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import { classifierLabelsFromJson, type ClassifierLabelInfo, type ClassifierProblemType } from '../model/weights/save-hf.ts';
@@ -62,14 +62,7 @@ export function checkTopK(k: number | undefined): void {
  * line i always answers input line i.
  */
 export function readTextInputs(input: string): TextInput[] {
-  let content: string;
-  try {
-    content = readFileSync(input === '-' ? 0 : input, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new OptionError(`{input} ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a text file' : (e as Error).message}`);
-  }
-  const name = input === '-' ? 'stdin' : input;
+  const { content, name } = readInputFile(input);
   const lines = content.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new OptionError(`{input} ${name}: no texts (expected one text, or text<TAB>pair, per line)`);

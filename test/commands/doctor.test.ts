@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { diagnose, usable, type DoctorCheck } from '../../src/backends/doctor.ts';
 import { installCudaProvider } from '../../src/backends/cuda/setup.ts';
 import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE_DIR, nvidiaDriver, type ProviderName } from '../../src/backends/providers.ts';
-import { UserError } from '../../src/util/errors.ts';
+import { OptionError, UserError } from '../../src/util/errors.ts';
 import { albert, assertOneLineError } from '../helpers/cli.ts';
 
 describe('albert doctor', () => {
@@ -75,13 +75,14 @@ describe('albert setup cuda', () => {
     assert.equal(existsSync(join(dir, 'other')), false);
   });
 
-  it('without the package installed: a one-line error with the npm command', async (t) => {
-    const r = await albert('setup', 'cuda');
-    if (r.code === 0) {
-      t.skip('the CUDA provider package is installed here; nothing to check');
-      console.log('setup cuda: the provider package is installed on this machine, so the missing-package error was not exercised');
-      return;
-    }
-    assertOneLineError(r, /npm install --no-save com\.github\.asus4\.onnxruntime\.linux-x64-gpu@0\.4\.9/);
+  it('without the package: an error with the npm command; a --from that does not exist: a one-line error', async () => {
+    // Looked for from an empty folder, where no node_modules can hold it (whatever this machine has).
+    const empty = join(mkdtempSync(join(tmpdir(), 'albert-setup-')), 'probe.js');
+    assert.throws(
+      () => installCudaProvider({ searchFrom: empty, to: tmpdir() }),
+      (e: unknown) => e instanceof OptionError && /run npm install --no-save com\.github\.asus4\.onnxruntime\.linux-x64-gpu@0\.4\.9 .*\{from\}/.test(e.template),
+    );
+    const r = await albert('setup', 'cuda', '--from', join(tmpdir(), 'no-such-provider-package'));
+    assertOneLineError(r, /^Error: --from .*no-such-provider-package: no such folder$/);
   });
 });

@@ -277,6 +277,7 @@ describe('cross-check against scikit-learn / scipy', () => {
     // .ci/run installs scikit-learn and scipy: in CI the cross-check must run, not skip.
     if (why && process.env.CI) assert.fail(`CI: ${why}`);
     if (why) {
+      console.log(`classification metrics: the scikit-learn/scipy cross-check is skipped: ${why}`);
       t.skip(why);
       return;
     }

@@ -14,6 +14,8 @@ export interface CudaSetupOptions {
   from?: string;
   /** Where to put the libraries (default: onnxruntime-node's binding folder). */
   to?: string;
+  /** Where the package is looked for when `from` is not given (default: this project's node_modules). */
+  searchFrom?: string;
 }
 
 export interface CudaSetupResult {
@@ -21,20 +23,20 @@ export interface CudaSetupResult {
   copied: { file: string; bytes: number }[];
 }
 
-function packageDir(from: string | undefined): string {
+function packageDir(from: string | undefined, searchFrom: string): string {
   if (from !== undefined) {
     if (!existsSync(from)) throw new OptionError(`{from} ${from}: no such folder`);
     return from;
   }
   try {
-    return dirname(createRequire(import.meta.url).resolve(`${CUDA_PROVIDER_PACKAGE}/package.json`));
+    return dirname(createRequire(searchFrom).resolve(`${CUDA_PROVIDER_PACKAGE}/package.json`));
   } catch {
     throw new OptionError(`the CUDA provider package is not installed: run ${CUDA_PROVIDER_INSTALL} (about 180 MB, from the npm registry), then albert setup cuda again (or give its folder with {from})`);
   }
 }
 
 export function installCudaProvider(opts: CudaSetupOptions = {}): CudaSetupResult {
-  const pkg = packageDir(opts.from);
+  const pkg = packageDir(opts.from, opts.searchFrom ?? import.meta.url);
   const src = join(pkg, CUDA_PROVIDER_PACKAGE_DIR);
   const to = opts.to ?? ortBinaryDir();
   for (const f of CUDA_PROVIDER_FILES) {
