@@ -14,6 +14,7 @@ import { loadAlbertConfig, type AlbertConfig } from './model/config.ts';
 import { buildAlbertGraph } from './model/albert.ts';
 import { hasLoss, headDefinition } from './model/heads/registry.ts';
 import { initialValues, InitRng } from './model/init.ts';
+import { autocast } from './passes/autocast.ts';
 import { autodiffPass } from './passes/autodiff.ts';
 import { lowerEinsumPass } from './passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from './passes/pipeline.ts';
@@ -41,6 +42,11 @@ export interface CompileOptions {
   fusion?: FusionLevel;
   /** What the backward pass of a grad/train graph recomputes (default: attention with fusion 'all', else none). */
   recompute?: RecomputeMode;
+  /**
+   * Mixed precision (passes/autocast.ts): matrix products, attention and GELU in float16,
+   * parameters and everything else in float32; a train graph also takes a loss_scale input.
+   */
+  mixedPrecision?: boolean;
   dumpAfter?: string[];
   dump?: (pass: string, text: string) => void;
   /** Seed for the initial weights of an inference model (no checkpoint yet). */
@@ -116,6 +122,7 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
       numChoices: opts.numChoices,
       maxSeqLength: opts.maxSeqLength,
       maxPredictions: opts.maxPredictions,
+      mixedPrecision: opts.mixedPrecision,
     });
     graph = plan.graph;
     training = plan.training;
@@ -131,6 +138,7 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
       startNTop: opts.startNTop,
       endNTop: opts.endNTop,
     });
+    if (opts.mixedPrecision) autocast(graph);
     if (opts.mode === 'grad') passes.push(autodiffPass({ loss: 'loss' }));
   }
   passes.push(legalizeForOnnx(kernels.fusion), ...cleanupPasses());

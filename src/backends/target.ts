@@ -19,6 +19,8 @@ export { CPU, parseDevice, type Device, type DeviceName } from './device.ts';
 /** Where a compiled step runs and how its composite ops become kernels. */
 export interface ExecutionOptions extends KernelOptions {
   device?: Device;
+  /** Mixed precision (float16 matrix products with float32 master weights; passes/autocast.ts). */
+  mixedPrecision?: boolean;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { castScalar } from './dtype.ts';
 import { ShapeError } from './errors.ts';
 import { formatType, type Graph, type Value } from './graph.ts';
 import { canonDim, dimSymbols, evalDim, formatShape } from './shape.ts';
@@ -40,12 +41,23 @@ export function interpret(graph: Graph, feeds: Record<string, Tensor>, wanted?: 
     if (results.length !== node.outputs.length) throw new Error(`interpret: ${node.op.name} returned ${results.length} results`);
     node.outputs.forEach((o, i) => {
       bindShape(o, results[i], env, `output ${i} of ${node.op.name}`);
-      values.set(o, results[i]);
+      values.set(o, o.dtype === 'float16' ? roundedToHalf(results[i]) : results[i]);
     });
   }
   const result: Record<string, Tensor> = {};
   for (const o of outs) result[o.name] = values.get(o.value)!;
   return result;
+}
+
+/**
+ * A float16 result as a device stores it: the op computed in float64 (as a GPU kernel computes
+ * in float32 and accumulates there), the value is rounded to half precision once. This is what
+ * makes the interpreter a reference for mixed-precision graphs.
+ */
+function roundedToHalf(t: Tensor): Tensor {
+  const data = new Float64Array(t.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = castScalar(t.data[i], 'float16');
+  return { ...t, data };
 }
 
 function bindShape(v: Value, t: Tensor, env: Map<string, number>, what: string): void {

@@ -14,7 +14,7 @@
 import { isFloat, type DType } from '../ir/dtype.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import type { Graph, Value } from '../ir/graph.ts';
-import { add, cast, equal, mod, pow, scalar, sub, where } from '../ir/ops/index.ts';
+import { add, cast, div, equal, mod, mul, pow, scalar, sub, where } from '../ir/ops/index.ts';
 import { adamDirection, adamMoments, adamwUpdate, type AdamSettings, type BiasCorrection } from './optimizer/adamw.ts';
 import { clipByGlobalNorm, globalNorm } from './optimizer/clipping.ts';
 import { lambUpdate } from './optimizer/lamb.ts';
@@ -42,6 +42,13 @@ export interface OptimizerOptions {
    * not match /LayerNorm|layer_norm|bias/, the original's exclusion list.
    */
   decay?: (param: string) => boolean;
+  /**
+   * Mixed precision: the name of the graph input (a float32 scalar) the differentiated loss was
+   * multiplied by. Every gradient is divided by it, in float32, before it is accumulated,
+   * clipped or applied. An overflow shows as a non-finite gradient norm; the loop skips that
+   * update and lowers the scale (src/train/loss-scale.ts).
+   */
+  lossScaleInput?: string;
 }
 
 export interface ResolvedOptimizerSettings {
@@ -62,6 +69,7 @@ export const STEP_INPUTS = {
   warmupSteps: 'num_warmup_steps',
   trainSteps: 'num_train_steps',
   microStep: 'micro_step',
+  lossScale: 'loss_scale',
 } as const;
 
 export interface SlotInfo {
@@ -138,7 +146,7 @@ export function applyOptimizer(g: Graph, opts: OptimizerOptions): OptimizerInfo 
   for (const { param } of pairs) {
     if (!isFloat(param.dtype) || param.dtype !== f) throw new UserError(`optimizer: parameter ${param.input!.name} is ${param.dtype}; all trained parameters must share one float dtype`);
   }
-  for (const n of Object.values(STEP_INPUTS)) if (g.inputByName(n)) throw new UserError(`optimizer: the graph already has an input "${n}"`);
+  for (const n of Object.values(STEP_INPUTS)) if (n !== opts.lossScaleInput && g.inputByName(n)) throw new UserError(`optimizer: the graph already has an input "${n}"`);
 
   const K = s.gradAccum;
   const scalarInputs: OptimizerInfo['scalarInputs'] = [];
@@ -152,6 +160,13 @@ export function applyOptimizer(g: Graph, opts: OptimizerOptions): OptimizerInfo 
   const total = scalarInput(STEP_INPUTS.trainSteps, 'int32', 'steps of the linear decay to 0 (at least 1)');
   const micro = K > 1 ? scalarInput(STEP_INPUTS.microStep, 'int32', `micro-step 0..${K - 1} within the accumulation; the update is applied when it is ${K - 1}`) : null;
 
+  let lossScale: Value | null = null;
+  if (opts.lossScaleInput) {
+    lossScale = g.inputByName(opts.lossScaleInput) ?? null;
+    if (!lossScale || lossScale.dtype !== 'float32' || lossScale.rank !== 0) throw new UserError(`optimizer: the loss scale "${opts.lossScaleInput}" must be a float32 scalar input of the graph`);
+    scalarInputs.push({ name: opts.lossScaleInput, dtype: 'float32', meaning: 'mixed precision: the factor the differentiated loss was multiplied by (dynamic loss scaling); gradients are divided by it' });
+  }
+
   const slot = (p: Value, suffix: string): Value => g.input(`${p.input!.name}/${suffix}`, f, p.shape, { role: 'state' });
   const trained: TrainedParam[] = [];
   const handoff: OptimizerInfo['handoff'] = [];
@@ -163,9 +178,11 @@ export function applyOptimizer(g: Graph, opts: OptimizerOptions): OptimizerInfo 
     // feed anything there), the last one applies the update.
     const isFirst = micro ? equal(micro, scalar(g, 0, 'int32')) : null;
     const isLast = micro ? equal(micro, scalar(g, K - 1, 'int32')) : null;
+    const unscale = lossScale ? div(scalar(g, 1, 'float32'), lossScale) : null;
     const grads = pairs.map(({ grad }, i) => {
       const acc = slots[i].acc;
-      return acc && isFirst ? add(where(isFirst, 0, acc), grad) : grad;
+      const own = unscale ? mul(grad, cast(unscale, grad.dtype)) : grad;
+      return acc && isFirst ? add(where(isFirst, 0, acc), own) : own;
     });
 
     const { clipped, norm } = s.clipNorm > 0 ? clipByGlobalNorm(grads, s.clipNorm) : { clipped: grads, norm: globalNorm(grads) };

@@ -11,7 +11,9 @@ import type { Graph } from '../ir/graph.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
 import { modelParams } from '../model/params.ts';
+import { autocast } from '../passes/autocast.ts';
 import { autodiffPass } from '../passes/autodiff.ts';
+import { mul } from '../ir/ops/index.ts';
 import { optimizerPass, resolveOptimizerSettings, STEP_INPUTS, type OptimizerInfo, type OptimizerOptions } from '../passes/optimizer.ts';
 import type { Pass } from '../passes/pass.ts';
 import { runPipeline } from '../passes/pipeline.ts';
@@ -33,6 +35,11 @@ export interface TrainGraphOptions extends OptimizerOptions {
   freeze?: string[];
   /** float64 builds the same step for the reference interpreter. */
   dtype?: 'float32' | 'float64';
+  /**
+   * Mixed precision: the autocast pass (matrix products, attention and GELU in float16) and a
+   * loss scale input (STEP_INPUTS.lossScale) the differentiated loss is multiplied by.
+   */
+  mixedPrecision?: boolean;
 }
 
 export interface TrainGraphPlan {
@@ -68,10 +75,23 @@ export function planTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): Trai
     const totals = addLossShare(g);
     accumulation = { steps: settings.gradAccum, microStep: STEP_INPUTS.microStep, totals, lossShare: LOSS_SHARE };
   }
+  let differentiated = accumulation ? LOSS_SHARE : 'loss';
+  let lossScaleInput: string | undefined;
+  if (opts.mixedPrecision) {
+    if ((opts.dtype ?? 'float32') !== 'float32') throw new OptionError(`{mixedPrecision} needs a float32 model; this one is ${opts.dtype}`);
+    autocast(g);
+    // Differentiated: loss x scale, so that float16 gradients stay above half precision's
+    // smallest values; the optimizer divides the scale out again.
+    lossScaleInput = STEP_INPUTS.lossScale;
+    const scale = g.input(lossScaleInput, 'float32', [], { role: 'state' });
+    g.output(SCALED_LOSS, mul(g.outputByName(differentiated)!, scale));
+    differentiated = SCALED_LOSS;
+  }
   let info: OptimizerInfo | null = null;
   const passes: Pass[] = [
-    autodiffPass({ loss: accumulation ? LOSS_SHARE : 'loss', wrt: trainable }),
-    optimizerPass({ ...opts, decay }, (i) => (info = i)),
+    autodiffPass({ loss: differentiated, wrt: trainable }),
+    ...(lossScaleInput ? [dropOutputPass(SCALED_LOSS)] : []),
+    optimizerPass({ ...opts, decay, lossScaleInput }, (i) => (info = i)),
   ];
   return {
     graph: g,
@@ -89,6 +109,21 @@ export function buildTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): { g
   const plan = planTrainGraph(cfg, opts);
   runPipeline(plan.graph, plan.passes, { verify: true });
   return { graph: plan.graph, training: plan.training() };
+}
+
+/** The loss times the loss scale: what autodiff differentiates under mixed precision. */
+const SCALED_LOSS = 'scaled_loss';
+
+/** Removes an output once it has served (the scaled loss after differentiation). */
+function dropOutputPass(name: string): Pass {
+  return {
+    name: `drop ${name}`,
+    run(g: Graph): boolean {
+      const before = g.outputs.length;
+      g.outputs = g.outputs.filter((o) => o.name !== name);
+      return g.outputs.length !== before;
+    },
+  };
 }
 
 function selectTrainable(g: Graph, freeze: string[], head: string): string[] {

@@ -18,7 +18,8 @@ import { OptionError, UserError } from '../util/errors.ts';
 import { compileModel, type CompiledModel, type TrainSettings } from '../compile.ts';
 import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Executable, type ExecutionTarget, type HostTensor } from '../backends/target.ts';
 import type { AlbertConfig } from '../model/config.ts';
-import type { OptimizerName } from '../passes/optimizer.ts';
+import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
+import { DynamicLossScale, type LossScaleSettings } from './loss-scale.ts';
 import type { TrainingManifest } from '../manifest.ts';
 import { killPoint } from './kill-points.ts';
 import type { BatchFeeder, Feeds, TaskGraph } from './task.ts';
@@ -43,6 +44,8 @@ export interface TrainerOptions {
   threads?: number;
   /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
   execution?: ExecutionOptions;
+  /** With execution.mixedPrecision: the dynamic loss scale's start and growth (loss-scale.ts). */
+  lossScale?: LossScaleSettings;
 }
 
 /** What one update did, the K micro-batches of it together. */
@@ -56,6 +59,11 @@ export interface StepResult {
   outputs: Record<string, number>;
   learningRate: number;
   gradNorm: number;
+  /**
+   * Mixed precision: the loss scale this update ran with, and whether it overflowed (not finite:
+   * skipped, and the scale halved for the next one). Absent in float32 training.
+   */
+  lossScale?: { scale: number; overflow: boolean };
   /** Tokens fed (batch x sequence length x K, padding included). */
   tokens: number;
   seconds: number;
@@ -72,6 +80,8 @@ export class Trainer<B> {
   sessionSeconds = 0;
   /** Parameters and optimizer slots by graph input name: the tensors fed to the next run. */
   private state: Feeds = {};
+  /** The dynamic loss scale of a mixed-precision step (null in float32). */
+  readonly lossScaler: DynamicLossScale | null;
   private inputNames: string[] = [];
 
   private constructor(
@@ -85,6 +95,7 @@ export class Trainer<B> {
     this.gradAccum = training.accumulation?.steps ?? 1;
     this.threads = opts.threads ?? availableParallelism();
     this.inputNames = [...session.inputNames];
+    this.lossScaler = training.scalarInputs.some((s) => s.name === STEP_INPUTS.lossScale) ? new DynamicLossScale(opts.lossScale) : null;
   }
 
   /** Compiles the training step of the task's head and opens its session. */
@@ -99,6 +110,7 @@ export class Trainer<B> {
       mode: 'train',
       fusion: opts.execution?.fusion,
       recompute: opts.execution?.recompute,
+      mixedPrecision: opts.execution?.mixedPrecision,
       maxSeqLength: opts.maxSeqLength,
       train: { ...opts.train, optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
     });
@@ -216,6 +228,8 @@ export class Trainer<B> {
       num_train_steps: int32Scalar(o.numTrainSteps),
     };
     if (this.training.dropout) common[this.training.dropout.seed] = int32Scalar(o.seed);
+    const scale = this.lossScaler?.scale;
+    if (scale !== undefined) common[STEP_INPUTS.lossScale] = float32Scalar(scale);
     if (this.training.accumulation) {
       for (const t of this.training.accumulation.totals) {
         const total = micro.reduce((a, b) => a + task.accumulationTotal(t.name, b), 0);
@@ -280,11 +294,13 @@ export class Trainer<B> {
       else outputs[name] = s.weight + s.epsilon > 0 ? s.value / (s.weight + s.epsilon) : 0;
     }
     if (!Number.isFinite(gradNorm)) finite = false;
+    this.lossScaler?.update(finite);
     if (finite) {
       disposeReplaced(this.state, state);
       this.state = state;
     } else if (state !== this.state) disposeReplaced(state, this.state);
-    return { step, finite, loss, outputs, learningRate: lr, gradNorm, tokens, seconds: (performance.now() - t0) / 1000 };
+    const lossScale = scale !== undefined ? { lossScale: { scale, overflow: !finite } } : {};
+    return { step, finite, loss, outputs, learningRate: lr, gradNorm, ...lossScale, tokens, seconds: (performance.now() - t0) / 1000 };
   }
 }
 

@@ -31,6 +31,17 @@ function assertNear(a: Float32Array, b: Float32Array, what: string, tol = 1e-2):
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
+const cfg = presetConfig('tiny')!;
+async function make(device: 'cpu' | 'webgpu', mixedPrecision = false): Promise<Trainer<ReturnType<typeof countingBatch>>> {
+  const tr = await Trainer.create(
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, execution: { device: { name: device }, mixedPrecision } },
+    pretrainingBatches,
+  );
+  const r = new InitRng(3);
+  tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+  return tr;
+}
+
 describe('training on WebGPU', () => {
   let unusable: string | null = null;
   before(() => {
@@ -44,16 +55,6 @@ describe('training on WebGPU', () => {
       t.skip(unusable);
       return;
     }
-    const cfg = presetConfig('tiny')!;
-    const make = async (device: 'cpu' | 'webgpu'): Promise<Trainer<ReturnType<typeof countingBatch>>> => {
-      const tr = await Trainer.create(
-        { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, execution: { device: { name: device } } },
-        pretrainingBatches,
-      );
-      const r = new InitRng(3);
-      tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
-      return tr;
-    };
     const [cpu, gpu] = [await make('cpu'), await make('webgpu')];
     for (let step = 0; step < 3; step++) {
       const b = countingBatch(4, 20 + step);
@@ -71,6 +72,25 @@ describe('training on WebGPU', () => {
     const b = countingBatch(4, 30);
     const [x, y] = [await cpu.step(3, [b]), await gpu.step(3, [b])];
     assert.ok(Math.abs(x.loss - y.loss) <= 1e-4 * Math.abs(x.loss));
+  });
+
+  it('mixed precision (float16 products on the device) follows the CPU provider', async (t) => {
+    if (unusable) {
+      console.log(`webgpu: skipped, WebGPU is not usable here (${unusable})`);
+      t.skip(unusable);
+      return;
+    }
+    const [cpu, gpu] = [await make('cpu', true), await make('webgpu', true)];
+    for (let step = 0; step < 3; step++) {
+      const b = countingBatch(4, 50 + step);
+      const [x, y] = [await cpu.step(step, [b]), await gpu.step(step, [b])];
+      assert.deepEqual(y.lossScale, x.lossScale);
+      assert.ok(Math.abs(x.loss - y.loss) <= 1e-3 * Math.abs(x.loss), `step ${step}: loss ${y.loss} vs ${x.loss}`);
+      assert.equal(gpu.stateOnDevice, true);
+    }
+    await gpu.syncToHost();
+    const want = cpu.parameterValues();
+    for (const [name, v] of gpu.parameterValues()) assertNear(v, want.get(name)!, name, 5e-2);
   });
 
   it('albert pretrain --device webgpu: checkpoints and the final model agree with a CPU run', async (t) => {
