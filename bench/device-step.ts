@@ -1,17 +1,21 @@
 /**
  * The training step on each execution device (figures, not assertions): the compiled
  * pretraining step (LAMB) of a config at batch x seq, run by the Trainer `albert pretrain` uses,
- * on cpu, webgpu (parameters and slots kept in GPU buffers) and cuda: seconds per step (the first,
- * onnxruntime's warm-up and shader compilation, apart), tokens/s, peak RSS, and the ratio to the
- * CPU in the same run. Each case runs in its own process; a device that cannot open the step
- * prints why and the run goes on. fp32 only (mixed precision is not built yet).
+ * on cpu, webgpu (parameters and slots kept in GPU buffers) and cuda, each in float32 and in mixed
+ * precision (`<device>-fp16`: float16 products, float32 master weights, dynamic loss scaling):
+ * seconds per step (the first, onnxruntime's warm-up and shader compilation, apart), tokens/s,
+ * peak RSS, GPU memory in use after the steps (nvidia-smi, where there is one), updates skipped
+ * for overflow, and the ratio to the CPU's float32 step in the same run. Each case runs in its
+ * own process; a device that cannot open the step prints why and the run goes on.
  *
  *   node --import tsx bench/device-step.ts [--config base] [--batch 8] [--seq 128] [--steps 3]
- *        [--only cpu,webgpu,cuda] [--threads N]
+ *        [--only cpu,cpu-fp16,webgpu,webgpu-fp16,cuda,cuda-fp16] [--threads N]
  *
  * On this project's machines there is no GPU: webgpu runs on Mesa's software Vulkan driver
- * (use --config tiny there), cuda prints that it cannot open.
+ * (use --config tiny there), cuda prints that it cannot open. On a GPU machine:
+ *   node --import tsx bench/device-step.ts --config base --batch 32 --seq 128 --steps 10 --only cpu,cuda,cuda-fp16,webgpu,webgpu-fp16
  */
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseDevice } from '../src/backends/target.ts';
 import { loadAlbertConfig } from '../src/model/config.ts';
@@ -28,28 +32,44 @@ const steps = Number(argFlag('--steps') ?? 3);
 const threads = Number(argFlag('--threads') ?? availableParallelism());
 const P = 20;
 
+/** MiB of GPU memory in use (all processes), or null without nvidia-smi. */
+function gpuMemoryMb(): number | null {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return Number(out.split('\n')[0]);
+  } catch {
+    return null;
+  }
+}
+
 async function deviceCase(name: string): Promise<CaseResult> {
   const cfg = loadAlbertConfig(config);
   const predictions = Math.min(P, S);
+  const mixedPrecision = name.endsWith('-fp16');
   try {
     const trainer = await Trainer.create(
-      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name) } },
+      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name.replace(/-fp16$/, '')), mixedPrecision } },
       pretrainingBatches,
     );
     const r = new InitRng(2);
     trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
-    const t = await timeSteps(steps, (i) => trainer.step(i, [syntheticPretrainingBatch(B, S, predictions, cfg.vocabSize, i)]));
-    return { case: name, ...t, tokensPerSecond: (B * S) / t.medianStepSeconds, sessionSeconds: trainer.sessionSeconds, peakRssMb: peakRssMb() };
+    let overflows = 0;
+    const t = await timeSteps(steps, async (i) => {
+      const res = await trainer.step(i, [syntheticPretrainingBatch(B, S, predictions, cfg.vocabSize, i)]);
+      if (res.lossScale?.overflow) overflows++;
+      return res;
+    });
+    return { case: name, ...t, tokensPerSecond: (B * S) / t.medianStepSeconds, sessionSeconds: trainer.sessionSeconds, peakRssMb: peakRssMb(), gpuMemoryMb: gpuMemoryMb(), overflows };
   } catch (e) {
     return { case: name, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] };
   }
 }
 
-const results = await benchCases(import.meta.url, deviceCase, 'cpu,webgpu,cuda', threads);
+const results = await benchCases(import.meta.url, deviceCase, 'cpu,cpu-fp16,webgpu,webgpu-fp16,cuda,cuda-fp16', threads);
 if (results) {
   const cpu = results.find((r) => r.case === 'cpu' && r.medianStepSeconds !== undefined);
   console.log('');
-  console.log(`summary: ${config} pretraining step (LAMB), ${B} x ${S}, fp32`);
+  console.log(`summary: ${config} pretraining step (LAMB), ${B} x ${S}; <device>-fp16 is mixed precision`);
   for (const r of results) {
     if (r.error) {
       console.log(`  ${r.case}: not run: ${String(r.error)}`);
@@ -57,7 +77,9 @@ if (results) {
     }
     const median = r.medianStepSeconds as number;
     const ratio = cpu && r !== cpu ? `, ${((cpu.medianStepSeconds as number) / median).toFixed(2)}x the CPU's speed` : '';
-    console.log(`  ${r.case}: ${median.toFixed(3)} s/step (median of ${(r.stepSeconds as number[]).length}; first ${(r.firstStepSeconds as number).toFixed(2)} s), ${Math.round(r.tokensPerSecond as number)} tokens/s${ratio}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB`);
+    const gpu = typeof r.gpuMemoryMb === 'number' ? `; GPU memory in use ${r.gpuMemoryMb} MiB` : '';
+    const skipped = r.overflows ? `; ${String(r.overflows)} update(s) skipped for overflow` : '';
+    console.log(`  ${r.case}: ${median.toFixed(3)} s/step (median of ${(r.stepSeconds as number[]).length}; first ${(r.firstStepSeconds as number).toFixed(2)} s), ${Math.round(r.tokensPerSecond as number)} tokens/s${ratio}; peak RSS ${(r.peakRssMb as number).toFixed(0)} MB${gpu}${skipped}`);
   }
   console.log(`after: ${loadLine()}`);
 }

@@ -27,6 +27,10 @@ export function kernelFlags() {
       options: [...RECOMPUTE_MODES],
       description: 'what the backward pass recomputes instead of keeping: attention (its probabilities, [batch, heads, seq, seq] per layer: less memory; needs --fusion all, where it is the default) or none',
     }),
+    fp16: Flags.boolean({
+      default: false,
+      description: 'mixed precision: matrix products, attention and GELU in float16 with float32 master weights, layer norms, softmax and losses; training uses dynamic loss scaling (an overflowing step is skipped and the scale halved). For GPUs (cuda, webgpu); on the CPU it is slower',
+    }),
   };
 }
 
@@ -46,6 +50,6 @@ export const deviceFlag = Flags.string({
   description: 'where the training step runs: cpu, webgpu (parameters and optimizer state stay on the device between steps) or cuda[:N]; `albert doctor` says which work here',
 });
 
-export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string }): ExecutionOptions {
-  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}) };
+export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string; fp16?: unknown }): ExecutionOptions {
+  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}), ...(flags.fp16 === true ? { mixedPrecision: true } : {}) };
 }

@@ -16,6 +16,7 @@
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LossScaleState } from './loss-scale.ts';
 import { UserError } from '../ir/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import type { ParamSpec } from '../model/params.ts';
@@ -66,6 +67,8 @@ export interface TrainingState {
   data_cursor: unknown;
   /** Steps whose loss was not finite and that were skipped (--skip-nonfinite-steps). */
   skipped_steps: number[];
+  /** Mixed precision: the dynamic loss scale to go on with (absent in float32 runs). */
+  loss_scale?: LossScaleState;
   /** Training time before this checkpoint, all runs together. */
   elapsed_seconds: number;
   evals: EvalReport[];
