@@ -40,8 +40,9 @@ export function fusionOf(flags: { fusion?: string; 'no-fuse'?: boolean }): Fusio
   return flags.fusion as FusionLevel | undefined;
 }
 
-export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string }): KernelOptions {
-  return { fusion: fusionOf(flags), recompute: flags.recompute as RecomputeMode | undefined };
+/** The kernel choices and the precision the flags ask for (compileModel and ExecutionOptions take both). */
+export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; fp16?: unknown }): KernelOptions & { mixedPrecision?: boolean } {
+  return { fusion: fusionOf(flags), recompute: flags.recompute as RecomputeMode | undefined, ...(flags.fp16 === true ? { mixedPrecision: true } : {}) };
 }
 
 /** `--device` for the training commands: where the step runs. */
@@ -51,5 +52,5 @@ export const deviceFlag = Flags.string({
 });
 
 export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string; fp16?: unknown }): ExecutionOptions {
-  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}), ...(flags.fp16 === true ? { mixedPrecision: true } : {}) };
+  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}) };
 }
