@@ -15,6 +15,11 @@
  * as float32 bits; so a run killed at any moment and resumed ends with the same bytes as one
  * that was never interrupted (with the same thread count).
  *
+ * Ctrl-C (SIGINT) or SIGTERM while training stops the loop at the end of the step under way
+ * (src/train/interrupt.ts): with saveOnInterrupt it writes a checkpoint there, then it stops the
+ * progress bar, says in one line where the next run resumes and throws TrainingInterrupted
+ * (exit status 130 from the CLI). A second signal stops at once.
+ *
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
@@ -53,9 +58,11 @@ import {
   type TrainingState,
   type TrainPoint,
 } from './checkpoint.ts';
+import { InterruptWatch, TrainingInterrupted } from './interrupt.ts';
 import { killPoint } from './kill-points.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
 import type { EvalReport, Feeds, Task, TaskResults } from './task.ts';
+import { MIN_LOSS_SCALE } from './loss-scale.ts';
 import { Trainer, type StepResult } from './trainer.ts';
 import { checkThreads } from '../backends/onnx/session.ts';
 
@@ -100,6 +107,8 @@ export interface LoopOptions {
   initialValues: () => Promise<{ values: Map<string, Float32Array>; from: string | null }>;
   /** Copied next to the final model as spiece.model (HF's AlbertTokenizer finds it there). */
   spmModelFile?: string;
+  /** On Ctrl-C, write a checkpoint at the step reached before stopping (default: the progress sink's saveOnInterrupt). */
+  saveOnInterrupt?: boolean;
   progress: ProgressSink;
 }
 
@@ -302,9 +311,33 @@ export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<
   try {
     cleanStaleFiles(opts.outputDir);
     return await runLocked(task, opts, t0);
+  } catch (e) {
+    // Said here, after the progress bar has stopped (the terminal is restored) and the data closed.
+    if (e instanceof TrainingInterrupted) opts.progress.note(e.message);
+    throw e;
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Checkpoints (and so evaluations) still to come after `step` of `total`, saving every `every`
+ * steps and at the end.
+ */
+export function savesLeft(step: number, total: number, every: number): number {
+  if (step >= total) return 0;
+  return Math.floor(total / every) - Math.floor(step / every) + (total % every === 0 ? 0 : 1);
+}
+
+const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/**
+ * Seconds left after `step` of `total`: the steps left at `secondsPerStep`, and the checkpoints
+ * left (each with its evaluation when the run evaluates) at the mean time of those so far
+ * (none so far: not counted yet).
+ */
+export function estimateEta(o: { step: number; total: number; every: number; secondsPerStep: number; evalSeconds: number[]; checkpointSeconds: number[] }): number {
+  return o.secondsPerStep * (o.total - o.step) + savesLeft(o.step, o.total, o.every) * (mean(o.evalSeconds) + mean(o.checkpointSeconds));
 }
 
 async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promise<LoopResult> {
@@ -405,6 +438,8 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
       progress.note(`the number of training steps is ${opts.numTrainSteps} (the checkpoint was made with ${state.num_train_steps}): the learning-rate decay follows the new value from here on`);
     }
     state.num_train_steps = opts.numTrainSteps;
+    // The loss scale goes on where it was (a float32 checkpoint resumed in mixed precision starts it afresh).
+    if (trainer.lossScaler && state.loss_scale) trainer.lossScaler.restore(state.loss_scale, join(resume.latest.dir, STATE_FILE));
     // A kill between writing a best checkpoint and copying it to best/ is repaired here.
     if (state.best && bestStep(out) !== state.best.step) {
       const b = listCheckpoints(out).find((c) => c.step === state.best!.step);
@@ -448,13 +483,33 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   let step = startStep;
   const elapsedBefore = state.elapsed_seconds;
   const metric = task.mainMetric;
+  // Seconds each evaluation and each checkpoint of this run took, for the ETA.
+  const evalTimes: number[] = [];
+  const checkpointTimes: number[] = [];
+
+  /** Writes checkpoint-<step> from the state now (evaluations, best: as they are). */
+  const writeState = (): string => {
+    const t = performance.now();
+    state.global_step = step;
+    state.rng = { dropout_seed: opts.seed, next_dropout_step: step * K };
+    state.data_cursor = data.cursor();
+    state.elapsed_seconds = elapsedBefore + trainSeconds;
+    if (trainer.lossScaler) state.loss_scale = trainer.lossScaler.state();
+    const dir = writeCheckpoint(out, { config, specs, save: task.saveOptions, values: trainer.parameterValues(), slots: trainer.slotValues(), state });
+    checkpointTimes.push((performance.now() - t) / 1000);
+    progress.checkpoint(step, dir);
+    return dir;
+  };
 
   const saveAt = async (): Promise<void> => {
     // Parameters and slots kept on a device (WebGPU) come back to the host for evaluation and the checkpoint.
     await trainer.syncToHost();
     let newBest = false;
     if (evaluator && !state.evals.some((e) => e.step === step)) {
+      const t = performance.now();
+      progress.evalStart?.(step);
       const e = await evaluator.evaluate(step, trainer.parameterTensors());
+      evalTimes.push((performance.now() - t) / 1000);
       state.evals.push(e);
       progress.eval(e, task.evalLine(e));
       const v = Number(e[metric]);
@@ -463,26 +518,57 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
         newBest = true;
       }
     }
-    state.global_step = step;
-    state.rng = { dropout_seed: opts.seed, next_dropout_step: step * K };
-    state.data_cursor = data.cursor();
-    state.elapsed_seconds = elapsedBefore + trainSeconds;
-    const dir = writeCheckpoint(out, { config, specs, save: task.saveOptions, values: trainer.parameterValues(), slots: trainer.slotValues(), state });
-    progress.checkpoint(step, dir);
+    const dir = writeState();
     killPoint('after-checkpoint', step);
     if (newBest) saveBest(out, dir, step);
     pruneCheckpoints(out, opts.keepCheckpointMax);
   };
 
-  progress.start(startStep, N);
+  // Ctrl-C: stop after the step under way (see the file comment).
+  const saveOnInterrupt = opts.saveOnInterrupt ?? progress.saveOnInterrupt ?? false;
+  const interrupt = new InterruptWatch({
+    onFirst: () => progress.note(`stopping after this step${saveOnInterrupt ? ' and saving a checkpoint' : ''} (interrupt again to stop at once)`),
+    onForce: (signal) => {
+      progress.stop();
+      progress.note(new TrainingInterrupted(signal, step, latestCheckpoint(out)?.dir ?? null).message);
+    },
+  });
+  const stopOnInterrupt = async (): Promise<void> => {
+    const signal = interrupt.signal;
+    if (!signal) return;
+    // Not at step 0: a checkpoint of the initial weights resumes as starting over does.
+    if (saveOnInterrupt && step > 0 && latestCheckpoint(out)?.step !== step) {
+      await trainer.syncToHost();
+      // No evaluation: the run resumed from here must evaluate, and pick the best, exactly as an
+      // uninterrupted one does.
+      writeState();
+      pruneCheckpoints(out, opts.keepCheckpointMax);
+    }
+    throw new TrainingInterrupted(signal, step, latestCheckpoint(out)?.dir ?? null);
+  };
+
+  // The task's outputs as a step reports them (StepResult.outputs): the manifest's losses and
+  // metrics but the total loss and the update's own figures.
+  const own = new Set(['loss', 'learning_rate_used', 'grad_norm']);
+  const stepOutputs = [...new Set([...trainer.training.losses, ...trainer.training.metrics])].filter((n) => !own.has(n));
+  const metricOutputs = trainer.training.metrics.filter((n) => !own.has(n));
+  progress.start(startStep, N, { outputs: stepOutputs, metrics: metricOutputs });
   try {
     if (startStep === 0 && N > 0) progress.note(`compiled the training step in ${trainer.compileSeconds.toFixed(2)} s (${trainer.compiled.stats.nodes} nodes); ${numParameters.toLocaleString('en-US')} parameters; ${threads} thread${threads === 1 ? '' : 's'}`);
     while (step < N) {
+      await stopOnInterrupt();
       const micro: B[] = [];
       for (let k = 0; k < K; k++) micro.push(await data.next());
       const r = await trainer.step(step, micro);
       trainSeconds += r.seconds;
-      if (!r.finite) {
+      if (r.lossScale?.overflow) {
+        // Mixed precision: an overflow is the loss scaler's business (the update was skipped and
+        // the scale halved), unless no scale is small enough: then the run has diverged.
+        if (trainer.lossScaler!.scale < MIN_LOSS_SCALE) {
+          const last = latestCheckpoint(out);
+          throw new UserError(`step ${step + 1}: the gradients are not finite even at a loss scale of ${r.lossScale.scale}: training diverged (last good checkpoint: ${last ? last.dir : 'none yet'})`);
+        }
+      } else if (!r.finite) {
         const what = Number.isFinite(r.loss) ? `the gradient norm is ${r.gradNorm}` : `the loss is ${r.loss}`;
         if (!opts.skipNonfiniteSteps) {
           const last = latestCheckpoint(out);
@@ -511,12 +597,14 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
         grad_norm: r.gradNorm,
         seconds: r.seconds,
         tokens_per_second: tps,
-        eta_seconds: (secs / recent.length) * (N - step),
+        // Steps left at the recent pace, and the evaluations and checkpoints left at this run's pace so far.
+        eta_seconds: estimateEta({ step, total: N, every: opts.saveCheckpointsSteps, secondsPerStep: secs / recent.length, evalSeconds: evalTimes, checkpointSeconds: checkpointTimes }),
+        ...(r.lossScale ? { loss_scale: r.lossScale.scale } : {}),
         ...(r.finite ? {} : { skipped: true }),
       });
       if (r.finite && (step % historyEvery === 0 || step === N)) {
         const metrics = Object.fromEntries(Object.entries(r.outputs).filter(([k]) => !k.endsWith('_loss')));
-        state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate });
+        state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate, grad_norm: r.gradNorm });
       }
       if (step % opts.saveCheckpointsSteps === 0 || step === N) await saveAt();
     }
@@ -524,7 +612,10 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     if (evaluator && !state.evals.some((e) => e.step === step)) await saveAt();
     await trainer.syncToHost();
     saveHfModel(out, config, specs, trainer.parameterValues(), { ...task.saveOptions, spmModelFile: opts.spmModelFile, extraMetadata: { global_step: String(step) } });
+    // Training is done; a signal that came during the last step still stops before the results.
+    await stopOnInterrupt();
   } finally {
+    interrupt.dispose();
     progress.stop();
     await data.close();
   }

@@ -9,14 +9,23 @@
  *   {"type":"summary",...}
  *
  * "step" is the number of updates done (the original's global_step after the update).
+ *
+ * Besides: CSV tables of the same steps and evaluations (metricsCsv, src/train/metrics-csv.ts)
+ * and TensorBoard event files (tensorboardDir, src/train/tensorboard.ts).
+ *
+ * The bar hides the cursor and turns line wrap off while it runs; stop() turns both back on, and
+ * so does process exit while a bar is up (a path that skips stop(): process.exit from a signal
+ * handler, an uncaught error), so no exit leaves the terminal without a cursor.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import { writeAtomic } from '../util/atomic-write.ts';
 import { OptionError } from '../util/errors.ts';
 import { MakeDirError, makeDir } from '../util/make-dir.ts';
+import { CsvTable, evalCsvPath, flatFigures, stepColumns } from './metrics-csv.ts';
 import type { EvalReport } from './task.ts';
+import { TensorBoardWriter } from './tensorboard.ts';
 
 /** One update: the loop's figures and every loss and metric output of the task's graph. */
 export interface StepEvent {
@@ -36,16 +45,35 @@ export interface StepEvent {
 
 export type SummaryEvent = Record<string, unknown>;
 
+/** What the loop knows of a run's step figures when it starts (from the training manifest). */
+export interface RunInfo {
+  /** The task's loss and metric outputs a step event carries (the total loss aside). */
+  outputs: string[];
+  /** Those of them that are metrics (shown on the bar). */
+  metrics: string[];
+}
+
+/** The step figures that are the loop's own, not the task's outputs. */
+const LOOP_FIGURES = new Set(['step', 'total', 'loss', 'learning_rate', 'grad_norm', 'seconds', 'tokens_per_second', 'eta_seconds', 'skipped']);
+
 export interface ProgressSink {
-  start(startStep: number, total: number): void;
+  start(startStep: number, total: number, info?: RunInfo): void;
   step(e: StepEvent): void;
+  /** An evaluation begins (the bar says so until eval()). */
+  evalStart?(step: number): void;
   /** An evaluation, with the task's line about it. */
   eval(e: EvalReport, line: string): void;
   checkpoint(step: number, path: string): void;
   /** A line for people (stderr); machines ignore it. */
   note(line: string): void;
   summary(lines: string[], data: SummaryEvent): void;
+  /** Ends the bar (restoring the cursor and line wrap); safe to call more than once. */
   stop(): void;
+  /**
+   * Write a checkpoint before stopping on Ctrl-C. A run setting, carried by the sink because the
+   * sink is the one object every command hands the loop as it made it from the loop's flags.
+   */
+  readonly saveOnInterrupt?: boolean;
 }
 
 export interface ProgressOptions {
@@ -63,6 +91,14 @@ export interface ProgressOptions {
    * on a bad input before it has anything to log leaves the file as it was.
    */
   metricsStartStep?: () => number;
+  /** CSV of the step lines here, and of the evaluations next to it (src/train/metrics-csv.ts). */
+  metricsCsv?: string;
+  /** TensorBoard event files in this directory (src/train/tensorboard.ts). */
+  tensorboardDir?: string;
+  /** See ProgressSink.saveOnInterrupt. */
+  saveOnInterrupt?: boolean;
+  /** Where the bar is drawn (default: process.stderr; tests give a stream that says it is a terminal). */
+  barStream?: NodeJS.WritableStream;
   /** Plain lines: every this many steps (default: every 10 seconds). */
   logEverySteps?: number;
   /** Plain lines: at most one per this many seconds when logEverySteps is not given (default 10). */
@@ -88,6 +124,15 @@ const SHORT: [RegExp, string][] = [
   [/^sentence_order_accuracy$/, 'sop_acc'],
   [/^(.*)accuracy$/, '$1acc'],
 ];
+
+/** A metric's name on the bar: an accuracy shortened as on the step lines, else as it is. */
+function shortName(k: string): string {
+  const rule = SHORT.find(([re]) => re.test(k));
+  return rule ? k.replace(rule[0], rule[1]) : k;
+}
+
+/** What turns the cursor and line wrap back on (cli-progress turned them off). */
+export const TERMINAL_RESTORE = '\x1b[?25h\x1b[?7h';
 
 export function stepLine(e: StepEvent): string {
   const shown: string[] = [];
@@ -171,32 +216,85 @@ export async function createProgress(opts: ProgressOptions): Promise<ProgressSin
   const bars = opts.tty ? (await import('cli-progress')).default : null;
   let lastLine = 0;
   let lastStep = 0;
+  // What the bar shows besides the loop's figures: the task's metrics, and whether an evaluation runs.
+  let metricNames: string[] | null = null;
+  // The step a resumed run starts from (null: start() not called, an evaluation-only run).
+  let runStart: number | null = null;
+  let outputs: string[] | null = null;
+  const stepCsv = opts.metricsCsv ? new CsvTable(opts.metricsCsv) : null;
+  const evalCsv = opts.metricsCsv ? new CsvTable(evalCsvPath(opts.metricsCsv)) : null;
+  let tensorboard: TensorBoardWriter | null = null;
+  const board = (): TensorBoardWriter | null => (opts.tensorboardDir ? (tensorboard ??= new TensorBoardWriter(opts.tensorboardDir, runStart ?? 0)) : null);
+  // The safety net for exits that skip stop(); see the file comment. Written synchronously: an
+  // 'exit' handler cannot wait for a stream.
+  const restoreOnExit = (): void => {
+    if (!multi) return;
+    try {
+      if (opts.barStream) opts.barStream.write(TERMINAL_RESTORE);
+      else writeSync(2, TERMINAL_RESTORE);
+    } catch {
+      // stderr is gone: there is no terminal to restore
+    }
+  };
   const human = (line: string): void => {
     if (multi) multi.log(`${line}\n`);
     else err(`${line}\n`);
   };
+  const barMetrics = (e: StepEvent): string => {
+    const names = metricNames ?? Object.keys(e).filter((k) => !LOOP_FIGURES.has(k) && !k.endsWith('_loss'));
+    return names
+      .filter((k) => typeof e[k] === 'number')
+      .map((k) => `${shortName(k)} ${fmt(e[k] as number, 3)} | `)
+      .join('');
+  };
+  const setStatus = (status: string): void => {
+    if (bar) bar.update({ status });
+  };
   const sink: ProgressSink = {
-    start(startStep, total) {
+    saveOnInterrupt: opts.saveOnInterrupt === true,
+    start(startStep, total, info) {
       lastStep = startStep;
       lastLine = performance.now();
+      runStart = startStep;
+      metricNames = info?.metrics ?? null;
+      outputs = info?.outputs ?? null;
+      if (stepCsv && outputs) stepCsv.open(stepColumns(outputs), startStep);
+      board();
       if (bars) {
         multi = new bars.MultiBar(
           {
-            stream: process.stderr,
-            format: `${opts.label ?? 'train'} [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {etaText}`,
+            stream: opts.barStream ?? process.stderr,
+            format: `${opts.label ?? 'train'} [{bar}] {value}/{total} | loss {loss} | {metrics}lr {lr} | {tps} tok/s | ETA {etaText}{status}`,
             hideCursor: true,
             clearOnComplete: false,
             barsize: 30,
+            // Signals are the training loop's (src/train/interrupt.ts), which stops the bar itself.
+            gracefulExit: false,
           },
           bars.Presets.shades_classic,
         );
-        bar = multi.create(total, startStep, { loss: '-', lr: '-', tps: '-', etaText: '?' });
+        process.on('exit', restoreOnExit);
+        bar = multi.create(total, startStep, { loss: '-', lr: '-', tps: '-', etaText: '?', metrics: '', status: '' });
       }
     },
     step(e) {
       json.write({ type: 'step', ...e });
+      if (stepCsv) {
+        // A sink started without the run's outputs takes them from the first step.
+        if (!stepCsv.isOpen) stepCsv.open(stepColumns(Object.keys(e).filter((k) => !LOOP_FIGURES.has(k))), runStart ?? 0);
+        stepCsv.row(e);
+      }
+      const tb = board();
+      if (tb) {
+        const scalars: [string, number][] = [];
+        for (const [k, v] of Object.entries(e)) {
+          if (typeof v !== 'number' || !Number.isFinite(v) || ['step', 'total', 'seconds', 'tokens_per_second', 'eta_seconds'].includes(k)) continue;
+          scalars.push([`train/${k}`, v]);
+        }
+        tb.scalars(e.step, scalars);
+      }
       if (bar) {
-        bar.update(e.step, { loss: fmt(e.loss), lr: fmtLr(e.learning_rate), tps: Math.round(e.tokens_per_second), etaText: formatDuration(e.eta_seconds) });
+        bar.update(e.step, { loss: fmt(e.loss), metrics: barMetrics(e), lr: fmtLr(e.learning_rate), tps: Math.round(e.tokens_per_second), etaText: formatDuration(e.eta_seconds) });
         if (e.skipped) human(stepLine(e));
         return;
       }
@@ -207,8 +305,21 @@ export async function createProgress(opts: ProgressOptions): Promise<ProgressSin
         lastLine = now;
       }
     },
+    evalStart() {
+      setStatus(' | evaluating...');
+    },
     eval(e, line) {
       json.write({ type: 'eval', ...e });
+      const figures = flatFigures(e).filter(([k]) => k !== 'step');
+      if (evalCsv) {
+        if (!evalCsv.isOpen) evalCsv.open(['step', ...figures.map(([k]) => k)], runStart);
+        evalCsv.row(Object.fromEntries([['step', e.step], ...figures]));
+      }
+      board()?.scalars(
+        e.step,
+        figures.filter((f): f is [string, number] => typeof f[1] === 'number' && Number.isFinite(f[1]) && f[0] !== 'seconds').map(([k, v]) => [`eval/${k}`, v]),
+      );
+      setStatus('');
       human(line);
     },
     checkpoint(step, path) {
@@ -225,9 +336,12 @@ export async function createProgress(opts: ProgressOptions): Promise<ProgressSin
     },
     stop() {
       if (multi) {
+        // Lines logged since the last redraw are still in the bar's buffer: write them first.
+        multi.update();
         multi.stop();
         multi = null;
         bar = null;
+        process.removeListener('exit', restoreOnExit);
       }
     },
   };

@@ -12,7 +12,10 @@ import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
 import { DynamicLossScale } from '../../src/train/loss-scale.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import type { LossScaleSettings } from '../../src/train/loss-scale.ts';
-import { countingBatch, PRED, SEQ } from './helpers.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { albert, countingBatch, PRED, SEQ, tinyFlags, writeCountingRecords } from './helpers.ts';
 
 const cfg = presetConfig('tiny')!;
 
@@ -96,5 +99,26 @@ describe('mixed-precision training', () => {
     assert.throws(() => new DynamicLossScale({ initial: 1000 }), /power of two/);
     assert.throws(() => new DynamicLossScale({ growthInterval: 0 }), /integer >= 1/);
     assert.throws(() => s.restore({ scale: 3, good_steps: 0 }, 'ck/training_state.json'), /ck\/training_state.json: field "loss_scale"/);
+  });
+
+  it('albert pretrain --fp16: step lines carry the loss scale, checkpoints keep it, and a resumed run ends with the same bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'albert-fp16-'));
+    const train = await writeCountingRecords(join(dir, 'train.tfrecord'), 32, 5);
+    const flags = (out: string, steps: number) => tinyFlags(train, join(dir, out), ['--num-train-steps', String(steps), '--save-checkpoints-steps', '2', '--fp16', '--metrics-file', join(dir, `${out}.jsonl`)]);
+    const whole = await albert(flags('whole', 4));
+    assert.equal(whole.code, 0, whole.stderr);
+    const steps = readFileSync(join(dir, 'whole.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.type === 'step');
+    assert.equal(steps.length, 4);
+    assert.ok(steps.every((e) => e.loss_scale === 65536), JSON.stringify(steps.map((e) => e.loss_scale)));
+    const state = JSON.parse(readFileSync(join(dir, 'whole', 'checkpoint-2', 'training_state.json'), 'utf8'));
+    assert.deepEqual(state.loss_scale, { scale: 65536, good_steps: 2 });
+    const first = await albert(flags('resumed', 2));
+    assert.equal(first.code, 0, first.stderr);
+    const rest = await albert(flags('resumed', 4));
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.match(rest.stderr, /resuming from .*checkpoint-2/);
+    for (const f of ['model.safetensors', 'checkpoint-4/optimizer.safetensors']) {
+      assert.ok(readFileSync(join(dir, 'resumed', f)).equals(readFileSync(join(dir, 'whole', f))), `${f} differs after resuming`);
+    }
   });
 });
