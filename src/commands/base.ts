@@ -1,6 +1,7 @@
-import { Command, Errors, Flags } from '@oclif/core';
+import { Command, Errors, Flags, loadHelpClass } from '@oclif/core';
 import type { Input, ParserOutput } from '@oclif/core/interfaces';
 import { kebabFlag, OptionError, UserError } from '../util/errors.ts';
+import { ArgvError, type FlagShape, normaliseArgv, type OriginalFlagTable } from './argv.ts';
 
 /** The flag of every command that loads weights (the library's allowNonFinite option). */
 export const allowNonFiniteFlag = Flags.boolean({ default: false, description: 'load weights holding NaN or Inf instead of refusing them (for debugging)' });
@@ -52,6 +53,12 @@ export abstract class AlbertCommand extends Command {
    */
   static optionFlags: Record<string, string> = {};
 
+  /**
+   * The original script's flags this command takes under another name, ignores or refuses
+   * (original-flags.ts); their snake_case spellings and absl's boolean forms need no entry.
+   */
+  static originalFlags: OriginalFlagTable = {};
+
   /** The flag behind a library option in this command: its optionFlags entry, else its kebab-case name. */
   static flagOf(option: string): string {
     return Object.hasOwn(this.optionFlags, option) ? this.optionFlags[option] : Object.hasOwn(COMMON_OPTION_FLAGS, option) ? COMMON_OPTION_FLAGS[option] : kebabFlag(option);
@@ -63,8 +70,22 @@ export abstract class AlbertCommand extends Command {
     argv?: string[],
   ): Promise<ParserOutput<F, B, A>> {
     try {
-      return await super.parse(options, argv);
+      const command = this.constructor as typeof AlbertCommand;
+      const input = options ?? (command as unknown as Input<F, B, A>);
+      const given = argv ?? this.argv;
+      const flags = { ...input.baseFlags, ...input.flags } as unknown as Record<string, FlagShape & { char?: string }>;
+      const end = given.indexOf('--');
+      // -h asks for help, as --help does (oclif sees --help before the command runs), unless a flag is -h.
+      if ((end < 0 ? given : given.slice(0, end)).includes('-h') && !Object.values(flags).some((f) => f.char === 'h')) {
+        const Help = await loadHelpClass(this.config);
+        await new Help(this.config, this.config.pjson.oclif.helpOptions ?? {}).showHelp([this.id ?? '']);
+        this.exit(0);
+      }
+      const normal = normaliseArgv(given, flags, command.originalFlags);
+      for (const line of normal.notes) this.note(line);
+      return await super.parse(options, normal.argv);
     } catch (e) {
+      if (e instanceof ArgvError) throw new UsageError(e.message);
       if (e instanceof Errors.ExitError || !(e instanceof Error)) throw e;
       throw new UsageError(e.message);
     }

@@ -6,6 +6,7 @@ import { UserError } from '../ir/errors.ts';
 import { makeDir as makeDirectory } from '../util/make-dir.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 
 /** Flags that only a --mode train graph takes. */
@@ -140,7 +141,7 @@ export default class Compile extends AlbertCommand {
     }
     if (flags.json) {
       await this.writeStdout(
-        `${JSON.stringify({ modelPath, manifestPath, dumps, modelBytes: compiled.model.length, nodes: s.nodes, ops: s.ops, parameters: s.parameters, seconds: s.seconds, ...(t ? { optimizer: t.settings, trainedParameters: t.parameters.length, frozenParameters: t.frozen } : {}) }, null, 2)}\n`,
+        `${JSON.stringify(snakeKeys({ modelPath, manifestPath, dumps, modelBytes: compiled.model.length, nodes: s.nodes, ops: s.ops, parameters: s.parameters, seconds: s.seconds, ...(t ? { optimizer: t.settings, trainedParameters: t.parameters.length, frozenParameters: t.frozen } : {}) }, ['optimizer']), null, 2)}\n`,
       );
     }
   }

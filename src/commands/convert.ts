@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { Flags } from '@oclif/core';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 export default class Convert extends AlbertCommand {
   static override summary = 'Convert a checkpoint (TF, safetensors, directory or .tar.gz) to a HuggingFace model directory.';
@@ -45,7 +46,7 @@ export default class Convert extends AlbertCommand {
     if (flags.json) {
       const { report } = r;
       await this.writeStdout(
-        `${JSON.stringify({ out: flags.out, files: r.files, architecture: r.architecture, head: r.head, numLabels: r.numLabels, tensors: r.tensors, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }, null, 2)}\n`,
+        `${JSON.stringify(snakeKeys({ out: flags.out, files: r.files, architecture: r.architecture, head: r.head, numLabels: r.numLabels, tensors: r.tensors, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }), null, 2)}\n`,
       );
     }
   }

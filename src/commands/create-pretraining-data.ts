@@ -2,6 +2,8 @@ import { Flags } from '@oclif/core';
 import { UserError } from '../ir/errors.ts';
 import type { PretrainingTokenizer } from '../tasks/pretraining/data/create.ts';
 import { AlbertCommand } from './base.ts';
+import { createPretrainingDataOriginalFlags } from './original-flags.ts';
+import { snakeKeys } from './json-keys.ts';
 
 /** A number flag (oclif has integers only). */
 const float = Flags.custom<number>({
@@ -21,6 +23,7 @@ export default class CreatePretrainingData extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --input-file "corpus/*.txt" --output-file data/train.tfrecord --spm-model-file 30k-clean.model',
     '<%= config.bin %> <%= command.id %> --input-file a.txt,b.txt --output-file out-0.tfrecord,out-1.tfrecord --spm-model-file m.model --max-seq-length 128 --dupe-factor 5 --meta-data out.json',
   ];
+  static override originalFlags = createPretrainingDataOriginalFlags;
 
   static override flags = {
     'input-file': Flags.string({ required: true, description: 'input text files: comma-separated paths or globs (*, ?, [...])' }),
@@ -108,7 +111,7 @@ export default class CreatePretrainingData extends AlbertCommand {
     );
     for (const [i, f] of r.outputFiles.entries()) this.note(`  ${f}: ${r.instancesPerFile[i].toLocaleString('en-US')} instances`);
     if (flags['meta-data']) this.note(`  ${flags['meta-data']}: meta data`);
-    if (flags.json) await this.writeStdout(`${JSON.stringify({ ...r, inputFiles, metaDataFile: flags['meta-data'] ?? null }, null, 2)}\n`);
+    if (flags.json) await this.writeStdout(`${JSON.stringify(snakeKeys({ ...r, inputFiles, metaDataFile: flags['meta-data'] ?? null }), null, 2)}\n`);
   }
 }
 

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { fusionFlags, fusionOf } from './kernel-flags.ts';
 import { Flags } from '@oclif/core';
 import { AlbertCommand, allowNonFiniteFlag } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 /** Kept in step with EXPORT_HEADS (src/export/export-graph.ts); listed here so --help stays fast. */
 const HEADS = ['encoder', 'mlm', 'classifier', 'squad', 'squad2', 'multiple-choice'];
@@ -67,7 +68,7 @@ export default class Export extends AlbertCommand {
     if (flags.json) {
       const { report } = r;
       await this.writeStdout(
-        `${JSON.stringify({ out: flags.out, files, head: r.head, numLabels: r.numLabels, labels: r.labels ?? null, numChoices: r.numChoices, opset: r.opset, modelBytes: r.model.length, inputs: r.inputs, outputs: r.outputs, nodes: r.stats.nodes, ops: r.stats.ops, parameters: r.stats.parameters, seconds: r.stats.seconds, spmModelFile: r.spmModelFile ?? null, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }, null, 2)}\n`,
+        `${JSON.stringify(snakeKeys({ out: flags.out, files, head: r.head, numLabels: r.numLabels, labels: r.labels ?? null, numChoices: r.numChoices, opset: r.opset, modelBytes: r.model.length, inputs: r.inputs, outputs: r.outputs, nodes: r.stats.nodes, ops: r.stats.ops, parameters: r.stats.parameters, seconds: r.stats.seconds, spmModelFile: r.spmModelFile ?? null, source: report.source, format: report.format, loaded: report.loaded, missing: report.missing, unexpected: report.unexpected, notes: report.notes }), null, 2)}\n`,
       );
     }
   }

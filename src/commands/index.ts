@@ -12,6 +12,7 @@ import FinetuneGlue from './finetune/glue.ts';
 import FinetuneMultipleChoice from './finetune/multiple-choice.ts';
 import FinetuneRace from './finetune/race.ts';
 import FinetuneSquad from './finetune/squad.ts';
+import Help from './help.ts';
 import Inspect from './inspect.ts';
 import PredictFillMask from './predict/fill-mask.ts';
 import PredictMultipleChoice from './predict/multiple-choice.ts';
@@ -23,6 +24,7 @@ import Run from './run.ts';
 import SetupCuda from './setup/cuda.ts';
 import Tokenize from './tokenize.ts';
 import TrainTokenizer from './train-tokenizer.ts';
+import Version from './version.ts';
 
 export const commands = {
   compile: Compile,
@@ -37,6 +39,7 @@ export const commands = {
   'finetune:multiple-choice': FinetuneMultipleChoice,
   'finetune:race': FinetuneRace,
   'finetune:squad': FinetuneSquad,
+  help: Help,
   inspect: Inspect,
   'predict:fill-mask': PredictFillMask,
   'predict:multiple-choice': PredictMultipleChoice,
@@ -48,4 +51,5 @@ export const commands = {
   'setup:cuda': SetupCuda,
   tokenize: Tokenize,
   'train-tokenizer': TrainTokenizer,
+  version: Version,
 };

@@ -1,9 +1,11 @@
 import { Flags } from '@oclif/core';
 import { executionOf } from './kernel-flags.ts';
-import { loopFlags } from './loop-flags.ts';
+import { loopFlags, loopProgressOptions } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
 import { AlbertCommand } from './base.ts';
+import { pretrainOriginalFlags } from './original-flags.ts';
+import { snakeSummary } from './json-keys.ts';
 
 
 export default class Pretrain extends AlbertCommand {
@@ -22,6 +24,7 @@ export default class Pretrain extends AlbertCommand {
   ];
 
   static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file', maxPredictions: '--max-predictions-per-seq' };
+  static override originalFlags = pretrainOriginalFlags;
 
   static override flags = {
     ...loopFlags,
@@ -55,7 +58,7 @@ export default class Pretrain extends AlbertCommand {
     const inputFiles = flags['input-file'] ? expandFilePatterns(flags['input-file'], '--input-file') : undefined;
     if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
     const evalFiles = flags['eval-file'] ? expandFilePatterns(flags['eval-file'], '--eval-file') : undefined;
-    const progress = await createProgress({
+    const progress = snakeSummary(await createProgress({
       label: 'pretrain',
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
@@ -64,7 +67,8 @@ export default class Pretrain extends AlbertCommand {
       // the first line, after pretrain() has checked its inputs and cleaned the output directory.
       metricsStartStep: () => resumePoint(flags['output-dir'])?.latest.step ?? 0,
       logEverySteps: flags['log-every-steps'],
-    });
+      ...loopProgressOptions(flags),
+    }));
     await pretrain({
       inputFiles,
       evalFiles,

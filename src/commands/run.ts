@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 export default class Run extends AlbertCommand {
   static override summary = 'Run a compiled model on a generated batch and report its outputs and timing.';
@@ -33,7 +34,7 @@ export default class Run extends AlbertCommand {
       device: parseDevice(flags.device),
     });
     if (flags.json) {
-      await this.writeStdout(`${JSON.stringify(report, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(report as unknown as Record<string, unknown>), null, 2)}\n`);
       return;
     }
     this.note(`session created in ${report.sessionSeconds.toFixed(2)} s; runs: ${report.runSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);

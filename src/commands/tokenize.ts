@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
 import { UserError } from '../ir/errors.ts';
 import { AlbertCommand } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 export default class Tokenize extends AlbertCommand {
   static override summary = 'Tokenize text with an ALBERT SentencePiece model or a WordPiece vocab.txt.';
@@ -47,7 +48,7 @@ export default class Tokenize extends AlbertCommand {
       const out: { text: string; pieces: string[]; ids: number[] }[] = [];
       for await (const text of lines) out.push({ text, ...tokenizer.tokenize(text) });
       const doc = { tokenizer: tokenizer.kind, source: tokenizer.source, vocabSize: tokenizer.vocabSize, lines: out };
-      await this.writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(doc), null, 2)}\n`);
       return;
     }
     // Lines go out in batches, so a large --input streams through without piling up.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { numberFlag } from './number-flag.ts';
 import { AlbertCommand } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 
 /** "a,b,c" as a list; an empty string is an empty list. */
@@ -60,7 +61,7 @@ export default class TrainTokenizer extends AlbertCommand {
       log: (line) => this.note(line),
     });
     if (flags.json) {
-      await this.writeStdout(`${JSON.stringify(result, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(result as unknown as Record<string, unknown>, ['stats']), null, 2)}\n`);
       return;
     }
     const s = result.stats;

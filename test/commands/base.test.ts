@@ -90,7 +90,7 @@ describe('AlbertCommand error handling', () => {
       [['--req', 'r', '--n', 'abc'], /Parsing --n Expected an integer/],
       [['--req', 'r', '--n', '0'], /--n .*greater than or equal to 1/],
       [['--req', 'r', '--x', 'abc'], /^Error: Parsing --x expected a number, got "abc"\n$/],
-      [['--req', 'r', '--bogus'], /Nonexistent flag: --bogus/],
+      [['--req', 'r', '--bogus'], /^Error: unknown flag --bogus\n$/],
       [[], /Missing required flag req/],
       [['--req', 'r', '--head', 'c'], /Expected --head=c to be one of: a, b/],
       [['--req'], /Flag --req expects a value/],

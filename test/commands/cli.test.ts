@@ -25,7 +25,7 @@ describe('albert CLI', () => {
       albert('compile', '--config', join(out, 'missing.json'), '--head', 'mlm', '--mode', 'grad', '--out', out),
       albert('inspect'),
     ]);
-    assertOneLineError(badFlag, /Nonexistent flag: --bogus/);
+    assertOneLineError(badFlag, /^Error: unknown flag --bogus$/);
     assertOneLineError(badHead, /--head=nope .*pretraining/);
     assertOneLineError(noConfig, /missing\.json/);
     assertOneLineError(noSource, /model file|--config/);

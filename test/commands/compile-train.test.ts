@@ -54,7 +54,7 @@ describe('albert compile --mode train', () => {
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stderr, /optimizer {2}lamb .*2 micro-steps per update/);
     const summary = JSON.parse(c.stdout);
-    assert.equal(summary.optimizer.gradAccum, 2);
+    assert.equal(summary.optimizer.grad_accum, 2);
     const model = readFileSync(join(out, 'model.onnx'));
     if (unavailable) console.log(`# onnx.checker not run: ${unavailable}`);
     else checkOnnxModel(model);
@@ -114,6 +114,6 @@ describe('albert compile --mode train', () => {
     console.log(`ALBERT-base pretraining train step (LAMB, 4 micro-steps): compiled in ${s.seconds.toFixed(2)} s, ${s.nodes} nodes`);
     assert.equal(s.parameters, 11_813_810);
     assert.equal(s.ops.Einsum, undefined);
-    assert.equal(s.trainedParameters, 32);
+    assert.equal(s.trained_parameters, 32);
   });
 });

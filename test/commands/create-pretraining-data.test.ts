@@ -47,7 +47,7 @@ describe('albert create-pretraining-data', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(again.code, 0, again.stderr);
     const summary = JSON.parse(r.stdout);
-    assert.deepEqual(summary.inputFiles, [join(dir, 'text', 'part-1.txt'), join(dir, 'text', 'part-2.txt')]);
+    assert.deepEqual(summary.input_files, [join(dir, 'text', 'part-1.txt'), join(dir, 'text', 'part-2.txt')]);
     assert.equal(summary.documents, 70);
     assert.match(r.stderr, /wrote [\d,]+ instances/);
     const meta = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));

@@ -60,8 +60,8 @@ describe('albert pretrain', () => {
     for (const k of ['loss', 'masked_lm_accuracy', 'sentence_order_accuracy', 'learning_rate', 'tokens_per_second', 'eta_seconds']) assert.equal(typeof step[k], 'number', k);
     const summary = events[events.length - 1];
     assert.equal(summary.type, 'summary');
-    assert.equal(summary.finalStep, 6);
-    const finalEval = summary.finalEval as Record<string, number>;
+    assert.equal(summary.final_step, 6);
+    const finalEval = summary.final_eval as Record<string, number>;
     for (const k of ['masked_lm_accuracy', 'masked_lm_loss', 'sentence_order_accuracy', 'sentence_order_loss']) assert.ok(Number.isFinite(finalEval[k]), k);
     assert.match(r.stderr, /eval at step 6: masked_lm_accuracy [\d.]+ \(frequency baseline [\d.]+\)/);
     for (const f of ['checkpoint-3/model.safetensors', 'checkpoint-6/optimizer.safetensors', 'best/training_state.json', 'model.safetensors', 'config.json', 'eval_results.txt']) {
@@ -90,7 +90,7 @@ describe('albert pretrain', () => {
     const events = jsonLines(skip.stdout);
     const skipped = events.filter((e) => e.type === 'step' && e.skipped).map((e) => e.step);
     assert.ok(skipped.length >= 1, 'the poisoned record was met');
-    assert.deepEqual((events[events.length - 1] as { skippedSteps: number[] }).skippedSteps, skipped);
+    assert.deepEqual((events[events.length - 1] as { skipped_steps: number[] }).skipped_steps, skipped);
     assert.match(skip.stderr, /skipped \d+ steps? with a non-finite loss/);
     for (const [name, t] of readSafetensors(join(skipOut, 'model.safetensors')).tensors) assert.ok((t.data as Float32Array).every(Number.isFinite), name);
 

@@ -10,14 +10,14 @@ import { albert, albertWith, assertOneLineError } from '../helpers/cli.ts';
 const NAMES = ['entailment', 'neutral', 'contradiction'];
 
 interface JsonResult {
-  problemType: string;
+  problem_type: string;
   text: string;
-  textPair: string | null;
+  text_pair: string | null;
   scores: { label: string; index: number; score: number }[];
   logits: number[];
   pieces: string[];
   ids: number[];
-  tokenTypeIds: number[];
+  token_type_ids: number[];
 }
 
 /** "label  0.1234" rows (or label<TAB>score pairs) as [label, score]. */
@@ -69,12 +69,12 @@ describe('albert predict text-classification', () => {
     assert.match(fromCheckpoint.stderr, /exporting the checkpoint in memory/);
     const a = JSON.parse(fromExport.stdout) as JsonResult;
     const b = JSON.parse(fromCheckpoint.stdout) as JsonResult;
-    assert.equal(a.problemType, 'single_label_classification');
-    assert.equal(a.textPair, null);
+    assert.equal(a.problem_type, 'single_label_classification');
+    assert.equal(a.text_pair, null);
     assert.equal(a.scores.length, 2);
     assert.equal(a.logits.length, 3);
     assert.deepEqual([a.ids[0], a.ids[a.ids.length - 1]], [2, 3]);
-    assert.ok(a.tokenTypeIds.every((t) => t === 0));
+    assert.ok(a.token_type_ids.every((t) => t === 0));
     assert.deepEqual(b.ids, a.ids);
     assert.deepEqual(b.scores.map((s) => s.label), a.scores.map((s) => s.label));
     b.scores.forEach((s, i) => assert.ok(Math.abs(s.score - a.scores[i].score) < 1e-6));
@@ -117,7 +117,7 @@ describe('albert predict text-classification', () => {
     assert.equal(stdin.stdout, text.stdout);
     const results = JSON.parse(json.stdout) as JsonResult[];
     assert.equal(json.stdout.trimEnd().split('\n').length, 5, 'one result per line between [ and ]');
-    assert.deepEqual(results.map((r) => [r.text, r.textPair]), [
+    assert.deepEqual(results.map((r) => [r.text, r.text_pair]), [
       [lines[0], null],
       ['A man is playing a guitar.', 'Someone makes music.'],
       ['hello world', null],
@@ -127,7 +127,7 @@ describe('albert predict text-classification', () => {
       assert.equal(r.scores[0].label, parsed[i][0].label);
       assert.ok(Math.abs(r.scores[0].score - parsed[i][0].score) < 1e-4);
     });
-    assert.ok(results[1].tokenTypeIds.includes(1));
+    assert.ok(results[1].token_type_ids.includes(1));
     // A single argument with the same pair answers as its line did.
     const single = await albert('predict', 'text-classification', '--model', exported, 'A man is playing a guitar.', 'Someone makes music.');
     assert.deepEqual(parseRows(single.stdout.trimEnd().split('\n')).map(([l]) => l), parsed[1].map((s) => s.label));

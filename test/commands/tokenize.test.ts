@@ -36,7 +36,7 @@ describe('albert tokenize', () => {
     assert.equal(json.code, 0, json.stderr);
     const doc = JSON.parse(json.stdout);
     assert.equal(doc.tokenizer, 'albert');
-    assert.equal(doc.vocabSize, 1000);
+    assert.equal(doc.vocab_size, 1000);
     const cased = new AlbertTokenizer(spmLib, { doLowerCase: false });
     assert.deepEqual(
       doc.lines,

@@ -34,10 +34,10 @@ describe('albert train-tokenizer', () => {
     const r = await run1;
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.equal(out.modelPath, `${prefix}.model`);
-    assert.equal(out.vocabPath, `${prefix}.vocab`);
+    assert.equal(out.model_path, `${prefix}.model`);
+    assert.equal(out.vocab_path, `${prefix}.vocab`);
     assert.equal(out.stats.sentences, linesA.length + linesB.length);
-    assert.equal(out.stats.vocabSize, 700);
+    assert.equal(out.stats.vocab_size, 700);
     assert.match(r.stderr, /EM round 0 sub_iter=0/);
     const m = decodeModelProto(readFileSync(`${prefix}.model`));
     assert.deepEqual(m.pieces.slice(0, 7).map((p) => p.piece), ['<pad>', '<unk>', '[CLS]', '[SEP]', '[MASK]', '(', ')']);

@@ -180,9 +180,9 @@ describe('two albert pretrain runs on one --output-dir', () => {
     const next = await albert(flags2);
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, /taking over the lock of albert pretrain \(pid \d+ on host .*\), which is no longer running/);
-    const resumed = next.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; startStep?: number; resumedFrom?: string });
-    const summary = resumed.find((o) => o.type === 'summary') as { startStep: number; resumedFrom: string } | undefined;
-    assert.ok(summary && summary.startStep >= 4 && summary.resumedFrom.includes('checkpoint-'), JSON.stringify(summary));
+    const resumed = next.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; start_step?: number; resumed_from?: string });
+    const summary = resumed.find((o) => o.type === 'summary') as { start_step: number; resumed_from: string } | undefined;
+    assert.ok(summary && summary.start_step >= 4 && summary.resumed_from.includes('checkpoint-'), JSON.stringify(summary));
     assert.equal(existsSync(join(out2, LOCK_FILE)), false);
   });
 });

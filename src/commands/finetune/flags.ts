@@ -5,9 +5,10 @@
  */
 import { executionOf } from '../kernel-flags.ts';
 import { Flags } from '@oclif/core';
-import { loopFlags } from '../loop-flags.ts';
+import { loopFlags, loopProgressOptions } from '../loop-flags.ts';
 import { numberFlag } from '../number-flag.ts';
 import type { ProgressSink } from '../../train/progress.ts';
+import { snakeSummary } from '../json-keys.ts';
 
 export { numberFlag };
 
@@ -43,21 +44,22 @@ export const finetuneOptionFlags: Record<string, string> = {
 
 type ParsedFinetuneFlags = {
   [K in keyof typeof finetuneFlags]: unknown;
-} & { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string };
+} & { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string; fp16?: boolean };
 
 /** The options both commands pass to the library from the shared flags. */
 export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, unknown>): Promise<{ progress: ProgressSink; options: Record<string, unknown> }> {
   const { createProgress } = await import('../../train/progress.ts');
   const { resumePoint } = await import('../../train/loop.ts');
   const outputDir = flags['output-dir'] as string;
-  const progress = await createProgress({
+  const progress = snakeSummary(await createProgress({
     label: 'finetune',
     tty: process.stderr.isTTY === true && !flags.json,
     json: flags.json as boolean,
     metricsFile: flags['metrics-file'] as string | undefined,
     metricsStartStep: () => resumePoint(outputDir)?.latest.step ?? 0,
     logEverySteps: flags['log-every-steps'] as number | undefined,
-  });
+    ...loopProgressOptions(flags),
+  }));
   return {
     progress,
     options: {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
 import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
+import { classifierOriginalFlags } from '../original-flags.ts';
 
 export default class FinetuneGlue extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on a GLUE task, as the original run_classifier.py / run_glue.sh.';
@@ -16,6 +17,7 @@ export default class FinetuneGlue extends AlbertCommand {
   ];
   // outDir: writeExport's, for the --export-dir export.
   static override optionFlags = { ...finetuneOptionFlags, outDir: '--export-dir' };
+  static override originalFlags = classifierOriginalFlags;
 
   static override flags = {
     'task-name': Flags.string({ required: true, description: 'CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI or AX' }),

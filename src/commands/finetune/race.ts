@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
 import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
+import { raceOriginalFlags } from '../original-flags.ts';
 
 export default class FinetuneRace extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on RACE (multiple-choice reading comprehension), as the original run_race.py.';
@@ -14,6 +15,7 @@ export default class FinetuneRace extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --data-dir data --init-checkpoint albert-base-hf --output-dir out/race --do-train --do-eval --albert-dropout-rate 0',
   ];
   static override optionFlags = { ...finetuneOptionFlags, outDir: '--export-dir' };
+  static override originalFlags = raceOriginalFlags;
 
   static override flags = {
     'data-dir': Flags.string({ description: 'the folder holding RACE/ ({train,dev,test}/{middle,high}/*.txt), or RACE itself' }),

@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core';
 import { executionOf } from '../kernel-flags.ts';
-import { loopFlags } from '../loop-flags.ts';
+import { loopFlags, loopProgressOptions } from '../loop-flags.ts';
 import { AlbertCommand } from '../base.ts';
 import { numberFlag } from '../number-flag.ts';
+import { squadOriginalFlags } from '../original-flags.ts';
+import { snakeSummary } from '../json-keys.ts';
 
 export default class FinetuneSquad extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on SQuAD v1.1 or v2.0, as the original run_squad_v1.py / run_squad_v2.py.';
@@ -17,6 +19,7 @@ export default class FinetuneSquad extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --version 2.0 --train-file train-v2.0.json --predict-file dev-v2.0.json --init-checkpoint albert-base-hf --output-dir out/squad2 --do-train --do-predict',
   ];
   static override optionFlags = { config: '--albert-config-file', allowNonFinite: '--allow-nonfinite-weights' };
+  static override originalFlags = squadOriginalFlags;
 
   static override flags = {
     ...loopFlags,
@@ -59,14 +62,15 @@ export default class FinetuneSquad extends AlbertCommand {
     const { createProgress } = await import('../../train/progress.ts');
     const { resumePoint } = await import('../../train/loop.ts');
     const outputDir = flags['output-dir'];
-    const progress = await createProgress({
+    const progress = snakeSummary(await createProgress({
       label: 'finetune',
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
       metricsFile: flags['metrics-file'],
       metricsStartStep: () => resumePoint(outputDir)?.latest.step ?? 0,
       logEverySteps: flags['log-every-steps'],
-    });
+      ...loopProgressOptions(flags),
+    }));
     const r = await finetuneSquad({
       version: flags.version as '1.1' | '2.0',
       head: flags.head as 'squad' | 'squad2' | undefined,

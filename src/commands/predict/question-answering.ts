@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../../util/errors.ts';
 import { AlbertCommand } from '../base.ts';
 import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 /** An answer's text on one line: control characters (newlines, tabs) as JSON escapes. */
 // eslint-disable-next-line no-control-regex
@@ -59,7 +60,7 @@ export default class QuestionAnsweringCommand extends AlbertCommand {
     this.note(`${w} window${w === 1 ? '' : 's'} (max_seq_length ${s.maxSeqLength}, doc_stride ${s.docStride}), model run ${(r.runSeconds * 1000).toFixed(1)} ms`);
     if (flags.json) {
       const doc = { question: r.question, context: r.context, answers: r.answers, windows: w, settings: s };
-      await this.writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(doc, ['settings']), null, 2)}\n`);
       return;
     }
     if (r.answers.length === 0) {

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { UserError } from '../../ir/errors.ts';
 import { AlbertCommand } from '../base.ts';
 import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 export default class TextClassificationCommand extends AlbertCommand {
   static override summary = 'Classify a text or a text pair with a fine-tuned sequence classifier.';
@@ -52,8 +53,8 @@ export default class TextClassificationCommand extends AlbertCommand {
       // One document; with --input an array holding one result per line.
       const doc =
         flags.input === undefined
-          ? `${JSON.stringify({ problemType: labels.problemType, ...plain(results[0]) }, null, 2)}\n`
-          : `[\n${results.map((r) => JSON.stringify({ problemType: labels.problemType, ...plain(r) })).join(',\n')}\n]\n`;
+          ? `${JSON.stringify(snakeKeys({ problemType: labels.problemType, ...plain(results[0]) }), null, 2)}\n`
+          : `[\n${results.map((r) => JSON.stringify(snakeKeys({ problemType: labels.problemType, ...plain(r) }))).join(',\n')}\n]\n`;
       await this.writeStdout(doc);
       return;
     }
