@@ -42,7 +42,7 @@ export default class Quickstart extends AlbertCommand {
       ...(e
         ? [
             `held-out masked-LM accuracy ${(100 * e.masked_lm_accuracy).toFixed(1)}% vs frequency baseline ${(100 * e.frequency_baseline.accuracy).toFixed(1)}% (always "${r.baselinePiece}")`,
-            `held-out sentence-order accuracy ${(100 * e.sentence_order_accuracy).toFixed(1)}% (chance 50%)`,
+            `held-out sentence-order accuracy ${(100 * e.sentence_order_accuracy).toFixed(1)}% vs majority baseline ${r.sentenceOrderMajority ? `${(100 * r.sentenceOrderMajority.accuracy).toFixed(1)}% (always label ${r.sentenceOrderMajority.label})` : 'unknown'}`,
           ]
         : []),
       `fine-tuned ${f.settings.steps} steps on sentence order (${f.devExamples} held-out dev pairs): dev accuracy ${pct(f.pretrained.final?.accuracy)} from the pretrained model vs ${pct(f.fresh.final?.accuracy)} from fresh weights ` +

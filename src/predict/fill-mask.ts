@@ -6,6 +6,11 @@
  * The text is encoded as transformers.js encodes it from the export's tokenizer.json: "[MASK]"
  * is a special token wherever it stands (the text is split around it and each part goes through
  * ALBERT's tokenizer on its own), then [CLS] ... [SEP].
+ *
+ * Candidates are words, not raw pieces: each carries its piece ("▁paris") and the piece as text
+ * (token_str "paris", as transformers' fill-mask pipeline names it), and the text filled with it
+ * (sequence). A piece without the word-start mark continues the word before the [MASK] (the
+ * tokenizer dropped the space there), so it is joined to that word in the filled text.
  */
 import type { Executable } from '../backends/target.ts';
 import { OptionError, UserError } from '../util/errors.ts';
@@ -19,9 +24,17 @@ export type FillMaskOptions = PredictModelOptions;
 
 export interface FillMaskCandidate {
   id: number;
+  /** The SentencePiece piece, as the vocabulary spells it ("▁paris"). */
   piece: string;
-  /** The piece as text (its word-start mark dropped). */
-  token: string;
+  /**
+   * The piece as text, decoded as transformers' fill-mask pipeline decodes it: the word-start
+   * mark "▁" dropped, control pieces empty; the bare word-start piece "▁" is '' (a word break).
+   */
+  token_str: string;
+  /** Whether the piece starts a word ("▁...", or has no text); otherwise it continues the word before the [MASK]. */
+  word_start: boolean;
+  /** The text with this [MASK] filled with this candidate (any other [MASK] left as it is). */
+  sequence: string;
   /** Softmax probability over the vocabulary. */
   score: number;
 }
@@ -68,6 +81,37 @@ export function encodeWithMasks(tokenizer: AlbertTokenizer, text: string): { ids
   return { ids, maskPositions };
 }
 
+/** What fills one [MASK]: the text and whether it starts a word. */
+export interface MaskFiller {
+  text: string;
+  wordStart: boolean;
+}
+
+/**
+ * The text around the masks (`parts`, as text.split('[MASK]') gives it) with mask i filled by
+ * fills[i], or left as [MASK] where fills[i] is null. A filler that continues a word is joined
+ * to the text before it: the whitespace before that [MASK] goes, as the model saw none there.
+ */
+export function fillMasks(parts: string[], fills: (MaskFiller | null)[]): string {
+  let text = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i++) {
+    const f = fills[i - 1] ?? null;
+    if (f === null) text += MASK_TOKEN;
+    else text = (f.wordStart ? text : text.replace(/\s+$/u, '')) + f.text;
+    text += parts[i];
+  }
+  return text;
+}
+
+/** A piece id as a word: its piece, its text and whether it starts a word. */
+export function candidateWord(tokenizer: AlbertTokenizer, id: number): { piece: string; token_str: string; word_start: boolean } {
+  const piece = tokenizer.spm.idToPiece(id);
+  // decode drops a leading "▁" (the dummy prefix); a piece that is only "▁" decodes to '', and so
+  // does a control piece, which joins nothing.
+  const token_str = tokenizer.decode([id]);
+  return { piece, token_str, word_start: piece.startsWith('\u2581') || token_str === '' };
+}
+
 export class FillMask {
   private constructor(
     readonly source: string,
@@ -109,17 +153,17 @@ export class FillMask {
     // the model's whole vocabulary.
     const spellable = Math.min(V, this.tokenizer.vocabSize);
     const pieces = this.tokenizer.convertIdsToTokens(ids);
-    const masks = maskPositions.map((position) => {
+    const parts = text.split(MASK_TOKEN);
+    const masks = maskPositions.map((position, m): MaskFill => {
       const probs = softmax(logits.subarray(position * V, (position + 1) * V));
-      const candidates = topK(probs, spellable, Math.min(k, spellable)).map((id) => {
-        const piece = this.tokenizer.spm.idToPiece(id);
-        const token = this.tokenizer.decode([id]);
-        return { id, piece, token: token === '' ? piece : token, score: probs[id] };
+      const candidates = topK(probs, spellable, Math.min(k, spellable)).map((id): FillMaskCandidate => {
+        const w = candidateWord(this.tokenizer, id);
+        const fills = maskPositions.map((_, j) => (j === m ? { text: w.token_str, wordStart: w.word_start } : null));
+        return { id, piece: w.piece, token_str: w.token_str, word_start: w.word_start, sequence: fillMasks(parts, fills), score: probs[id] };
       });
       return { position, candidates };
     });
-    const parts = text.split(MASK_TOKEN);
-    const filled = parts.reduce((acc, part, i) => acc + (i > 0 ? masks[i - 1].candidates[0].token : '') + part, '');
+    const filled = fillMasks(parts, masks.map((m) => ({ text: m.candidates[0].token_str, wordStart: m.candidates[0].word_start })));
     return { text, ids, pieces, masks, filled, runSeconds };
   }
 }

@@ -36,14 +36,16 @@ import { createPretrainingData } from '../tasks/pretraining/data/create.ts';
 import { syntheticCorpusLines } from '../data/synthetic-corpus.ts';
 import { finetuneClassify } from '../tasks/classification/own-finetune.ts';
 import type { FinetuneResult } from '../tasks/classification/finetune.ts';
-import { classificationMetrics } from '../tasks/classification/metrics.ts';
+import { classificationMetrics, majorityBaseline } from '../tasks/classification/metrics.ts';
 import type { ClassificationEval } from '../tasks/classification/task.ts';
 import { OptionError, UserError } from '../util/errors.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { AlbertTokenizer } from '../text/albert-tokenizer.ts';
 import { trainUnigram } from '../text/train/unigram-trainer.ts';
 import { pretrain, type PretrainResult } from '../tasks/pretraining/pretrain.ts';
+import { sentenceOrderLabelCounts, sentenceOrderMajority, type SentenceOrderMajority } from '../tasks/pretraining/evaluate.ts';
 import type { ProgressSink } from './progress.ts';
+import type { CurvePoint } from './report.ts';
 import { renderTrainingReport } from './report.ts';
 import { ORDER_LABELS, sentenceOrderPairs, writePairsTsv } from './quickstart-finetune-data.ts';
 
@@ -159,6 +161,8 @@ export interface QuickstartResult {
   seconds: number;
   /** The most frequent masked token of the held-out data, as a piece. */
   baselinePiece: string;
+  /** The most frequent sentence-order label of the held-out data and its rate (null: no evaluation). */
+  sentenceOrderMajority: SentenceOrderMajority | null;
 }
 
 /** The generated corpus split into training and held-out documents, with the text of each file. */
@@ -369,6 +373,22 @@ async function quickstartLocked(opts: QuickstartOptions): Promise<QuickstartResu
     (r) => `${r.train.instances.toLocaleString('en-US')} training and ${r.held.instances.toLocaleString('en-US')} held-out examples (seq ${D.maxSeqLength}, up to ${D.maxPredictionsPerSeq} masked)`,
   );
   const config = quickstartConfig(tokenizer.vocabSize);
+  // The report's gradient-norm curve: the step events carry each step's norm (the loop's history
+  // points may not), so they are kept here as they pass on to the caller's sink.
+  const gradNorms: CurvePoint[] = [];
+  const sink = opts.progress;
+  const pretrainProgress: ProgressSink = {
+    start: (from, total) => sink.start(from, total),
+    step: (ev) => {
+      if (!ev.skipped && Number.isFinite(ev.grad_norm)) gradNorms.push({ step: ev.step, value: ev.grad_norm });
+      sink.step(ev);
+    },
+    eval: (ev, line) => sink.eval(ev, line),
+    checkpoint: (step, path) => sink.checkpoint(step, path),
+    note: (line) => sink.note(line),
+    summary: (lines, data) => sink.summary(lines, data),
+    stop: () => sink.stop(),
+  };
   const saveEvery = Math.max(1, Math.ceil(steps / D.checkpoints));
   const result = await stage(
     'pretrain ALBERT',
@@ -394,12 +414,20 @@ async function quickstartLocked(opts: QuickstartOptions): Promise<QuickstartResu
         threads,
         seed,
         spmModelFile: spm.modelPath,
-        progress: opts.progress,
+        progress: pretrainProgress,
       }),
     (r) => `${r.finalStep} steps; model in ${r.modelDir}`,
   );
   const e = result.finalEval;
   const baselinePiece = e ? (tokenizer.convertIdsToTokens([e.frequency_baseline.token_id])[0] ?? String(e.frequency_baseline.token_id)) : '?';
+  // The sentence-order majority baseline of the held-out data: from the evaluation, or, for an
+  // evaluation saved before it recorded one, counted from the examples it read.
+  const sopMajority: SentenceOrderMajority | null = e
+    ? (e.sentence_order_majority ??
+      sentenceOrderMajority(
+        await sentenceOrderLabelCounts({ files: data.held.outputFiles, batchSize: D.evalBatchSize, maxSteps: 1000, maxSeqLength: D.maxSeqLength, maxPredictions: D.maxPredictionsPerSeq, vocabSize: config.vocabSize }),
+      ))
+    : null;
 
   // ---- fine-tuning: the same task, the same budget, from the pretrained model and from fresh weights ----
   const ftData = await stage(
@@ -412,9 +440,8 @@ async function quickstartLocked(opts: QuickstartOptions): Promise<QuickstartResu
       writePairsTsv(files.dev, dev);
       // The majority baseline: always the most frequent dev label, scored like the runs.
       const labels = dev.map((p) => ORDER_LABELS.indexOf(p.label));
-      const major = 2 * labels.filter((l) => l === 1).length > labels.length ? 1 : 0;
-      const m = classificationMetrics(new Float64Array(labels.length).fill(major), labels, ORDER_LABELS.length);
-      return { files, train: train.length, dev: dev.length, majority: { accuracy: m.accuracy, macro_f1: m.macro_f1, label: ORDER_LABELS[major] } };
+      const m = majorityBaseline(labels, (p, l) => classificationMetrics(p, l, ORDER_LABELS.length));
+      return { files, train: train.length, dev: dev.length, majority: { accuracy: m.metrics.accuracy, macro_f1: m.metrics.macro_f1, label: ORDER_LABELS[m.label] } };
     },
     (r) => `sentence order (${ORDER_LABELS.join(' / ')}): ${r.train.toLocaleString('en-US')} training pairs, ${r.dev} held-out dev pairs: ${r.files.train}, ${r.files.dev}`,
   );
@@ -485,9 +512,9 @@ async function quickstartLocked(opts: QuickstartOptions): Promise<QuickstartResu
 
   const reportPath = join(out, 'report.html');
   const seconds = (performance.now() - t0) / 1000;
-  const report = buildReport({ result, finetune, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize } });
+  const report = buildReport({ result, finetune, stages, seconds, baselinePiece, config, steps, threads, documents, data: { train: data.train.instances, held: data.held.instances, vocab: tokenizer.vocabSize }, sentenceOrderMajority: sopMajority, gradNorms });
   writeAtomic(reportPath, renderTrainingReport(report));
   // A folder from before quickstart.json gets it once every stage has accepted these settings.
   if (held === 'legacy') writeSettings(out, settings);
-  return { out, reportPath: resolve(reportPath), pretrain: result, finetune, stages, seconds, baselinePiece };
+  return { out, reportPath: resolve(reportPath), pretrain: result, finetune, stages, seconds, baselinePiece, sentenceOrderMajority: sopMajority };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { c as createTar } from 'tar';
 import { UserError } from '../../src/ir/errors.ts';
 import { exportModel, writeExport } from '../../src/export/export.ts';
-import { FillMask } from '../../src/predict/fill-mask.ts';
+import { FillMask, fillMasks } from '../../src/predict/fill-mask.ts';
 import { tempDir, tinyConfig, trainSpm, writeCheckpoint } from '../export/fixtures.ts';
 import { albert, assertOneLineError } from '../helpers/cli.ts';
 
@@ -17,6 +17,9 @@ interface Candidate {
   id: number;
   piece: string;
   token: string;
+  token_str: string;
+  word_start: boolean;
+  sequence: string;
   score: number;
 }
 
@@ -86,7 +89,10 @@ describe('albert predict fill-mask', () => {
     }
     assert.deepEqual([a.ids[0], a.ids[a.ids.length - 1]], [2, 3]);
     assert.ok(!a.filled.includes('[MASK]'));
-    assert.equal(a.filled, text.replace('[MASK]', a.masks[0].candidates[0].token).replace('[MASK]', a.masks[1].candidates[0].token));
+    // The best candidates' words in the text (a piece that continues a word joins the word before it).
+    assert.equal(a.filled, fillMasks(text.split('[MASK]'), a.masks.map((m) => ({ text: m.candidates[0].token_str, wordStart: m.candidates[0].word_start }))));
+    // Words, not pieces; each candidate's sequence fills its own [MASK] and leaves the other.
+    for (const m of a.masks) for (const c of m.candidates) assert.ok(!c.token_str.includes('\u2581') && c.sequence.split('[MASK]').length === 2, JSON.stringify(c));
     assert.deepEqual(b.ids, a.ids);
     assert.deepEqual(b.masks.map((m) => m.candidates.map((c) => c.id)), a.masks.map((m) => m.candidates.map((c) => c.id)));
     b.masks.forEach((m, i) => m.candidates.forEach((c, j) => assert.ok(Math.abs(c.score - a.masks[i].candidates[j].score) < 1e-6)));

@@ -126,10 +126,14 @@ describe('evaluateGluePredictions', () => {
     // lines out of order and no header: the index column places them
     const file = writePredictions(join(fx.out, 'eval_predictions.tsv'), preds, { order: [4, 2, 0, 1, 3], header: false });
     const r = evaluateGluePredictions({ taskName: 'mrpc', dataDir: fx.mrpc, predictions: file });
+    const { majority_baseline: majority, ...rest } = r;
     assert.deepEqual(
-      { ...r, metrics: {} },
+      { ...rest, metrics: {} },
       { task: 'MRPC', split: 'dev', file, examples: 5, metrics: {}, main_metric: 'accuracy' } satisfies GlueEvaluation,
     );
+    // The majority baseline: always "1" (3 of 5): accuracy 0.6; TP 3, FP 2, FN 0 -> F1 6/8.
+    assert.equal(majority?.label, '1');
+    assert.deepEqual(majority?.metrics, { accuracy: 0.6, f1: 0.75, acc_and_f1: (0.6 + 0.75) / 2 });
     assert.deepEqual(r.metrics, glueMetrics('mrpc', ids(GLUE_TASKS.mrpc, preds), ids(GLUE_TASKS.mrpc, fx.labels.mrpc)));
     // labels 1 0 1 1 0, predictions 1 1 1 0 0: 3 of 5 right; TP 2, FP 1, FN 1 -> P = R = F1 = 2/3
     assert.equal(r.metrics.accuracy, 0.6);
@@ -149,6 +153,7 @@ describe('evaluateGluePredictions', () => {
     assert.ok(Math.abs(r.metrics.pearson - 9.375 / Math.sqrt(10.25 * 8.8675)) < 1e-12);
     assert.ok(Math.abs(r.metrics.spearmanr - 1) < 1e-12);
     assert.ok(Math.abs(r.metrics.corr - (r.metrics.pearson + 1) / 2) < 1e-12);
+    assert.equal(r.majority_baseline, undefined, 'scores, not classes: no majority baseline');
   });
 
   it('CoLA: Matthews correlation (dev file without header)', () => {
@@ -162,6 +167,8 @@ describe('evaluateGluePredictions', () => {
     // TP 1, TN 2, FP 0, FN 1: (1*2 - 0*1) / sqrt(1*2*2*3)
     assert.ok(Math.abs(r.metrics.mcc - 2 / Math.sqrt(12)) < 1e-12);
     assert.equal(r.metrics.accuracy, 0.75);
+    // Labels 1 1 0 0: a tie, broken towards the smaller class id; a constant prediction has MCC 0.
+    assert.deepEqual(r.majority_baseline, { label: '0', metrics: { mcc: 0, accuracy: 0.5 } });
   });
 
   it('MNLI: the split from the file name, the task name, or split; each scored against its own dev file', () => {
@@ -177,6 +184,8 @@ describe('evaluateGluePredictions', () => {
     assert.deepEqual(rm.metrics, glueMetrics('mnli', ids(task, mPreds), ids(task, fx.labels.matched)));
     assert.ok(Math.abs(rm.metrics.accuracy - 2 / 3) < 1e-12);
     assert.equal(rm.main_metric, mainMetric('mnli'));
+    // One of each label in dev_matched: the tie goes to the first label of the task's order.
+    assert.deepEqual(rm.majority_baseline, { label: task.labels![0], metrics: { accuracy: 1 / 3 } });
     const rmm = evaluateGluePredictions({ taskName: 'MNLI', dataDir: fx.mnli, predictions: mm });
     assert.equal(rmm.split, 'dev_mismatched');
     assert.deepEqual(rmm.metrics, { accuracy: 1 });

@@ -98,7 +98,11 @@ describe('albert quickstart', () => {
     assert.match(html, /^<!doctype html>/);
     assert.ok(html.includes(`<th>masked_lm_accuracy</th><td>${acc.toFixed(4)}</td>`), 'the final accuracy in the table');
     assert.ok(html.includes(base.toFixed(4)), 'the baseline in the table');
-    assert.equal((html.match(/<svg /g) ?? []).length, 4, 'fine-tuning, loss, masked-LM and sentence-order charts');
+    assert.equal((html.match(/<svg /g) ?? []).length, 6, 'fine-tuning, loss, masked-LM, sentence-order, learning-rate and gradient-norm charts');
+    // Sentence order against the majority label of the held-out pairs, not "chance: 50%".
+    assert.ok(!/chance/i.test(html), 'no "chance" in the report');
+    assert.match(html, /<th>majority baseline \(sentence order\)<\/th><td>(0\.\d{4}|1\.0000) \(always label [01]: /);
+    assert.ok(/<h2>Gradient norm<\/h2><svg [^]*?<title>global norm of the gradients \(training batch\), step \d+: /.test(html), 'gradient norms with hover values');
     assert.ok(html.includes('<h2>Fine-tuning: pretrained vs fresh weights'), 'the fine-tuning section');
     assert.ok(html.includes('<h3>Dev accuracy while fine-tuning</h3><svg '), 'both dev-accuracy curves in one chart');
     assert.ok(html.includes('from the pretrained model') && html.includes('from fresh weights'));

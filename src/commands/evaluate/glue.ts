@@ -38,8 +38,12 @@ export default class EvaluateGlue extends AlbertCommand {
     }
     const names = Object.keys(r.metrics);
     const width = Math.max(6, ...names.map((m) => m.length));
-    const lines = [`${r.task} ${r.split}: ${r.examples} examples, ${r.file}`, `${'metric'.padEnd(width)}  value`];
-    for (const m of names) lines.push(`${m.padEnd(width)}  ${r.metrics[m].toFixed(4)}${m === r.main_metric ? '  (main)' : ''}`);
+    const base = r.majority_baseline;
+    const lines = [`${r.task} ${r.split}: ${r.examples} examples, ${r.file}`, `${'metric'.padEnd(width)}  value${base ? `   majority (always "${base.label}")` : ''}`];
+    for (const m of names) {
+      const majority = base && m in base.metrics ? `   ${base.metrics[m].toFixed(4)}` : '';
+      lines.push(`${m.padEnd(width)}  ${r.metrics[m].toFixed(4)}${majority}${m === r.main_metric ? '  (main)' : ''}`);
+    }
     await this.writeStdout(`${lines.join('\n')}\n`);
   }
 }

@@ -43,8 +43,10 @@ export default class FillMaskCommand extends AlbertCommand {
     const lines: string[] = [];
     r.masks.forEach((m, i) => {
       lines.push(`[MASK] ${i + 1} of ${r.masks.length} (position ${m.position}):`);
-      const width = Math.max(...m.candidates.map((c) => c.token.length));
-      for (const c of m.candidates) lines.push(`  ${c.token.padEnd(width)}  ${c.score.toFixed(4)}  (${c.piece}, id ${c.id})`);
+      // A bare word boundary ("▁" alone) decodes to no text: say so rather than print nothing.
+      const shown = (c: { token_str: string }): string => (c.token_str === '' ? '(word break)' : c.token_str);
+      const width = Math.max(...m.candidates.map((c) => shown(c).length));
+      for (const c of m.candidates) lines.push(`  ${shown(c).padEnd(width)}  ${c.score.toFixed(4)}  (${c.piece}, id ${c.id})`);
     });
     lines.push(`filled: ${r.filled}`);
     await this.writeStdout(`${lines.join('\n')}\n`);

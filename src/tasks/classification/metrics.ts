@@ -303,3 +303,31 @@ export function classificationMetrics(preds: ArrayLike<number>, labels: ArrayLik
 export function regressionMetrics(preds: ArrayLike<number>, labels: ArrayLike<number>): { pearson: number; spearmanr: number; mse: number } {
   return { pearson: pearson(preds, labels), spearmanr: spearman(preds, labels), mse: meanSquaredError(preds, labels) };
 }
+
+/**
+ * The most frequent class id among the labels (ties: the smallest id, so the choice does not
+ * depend on the order of the examples), how often it occurs and its rate: the accuracy of always
+ * answering it, the baseline a classifier has to beat on these labels (chance, 1 / classes, is
+ * only that when the classes are balanced).
+ */
+export function majorityClass(labels: ArrayLike<number>): { label: number; count: number; rate: number } {
+  if (labels.length === 0) throw new Error('majorityClass: no labels (the caller must refuse an empty evaluation set)');
+  checkClassIds(labels, 'majorityClass labels');
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) increment(counts, labels[i]!);
+  let label = 0;
+  let count = -1;
+  for (const [l, c] of counts) if (c > count || (c === count && l < label)) [label, count] = [l, c];
+  return { label, count, rate: count / labels.length };
+}
+
+/**
+ * Every metric of `metrics` for the constant prediction of the majority class of `labels`: the
+ * majority baseline of a classification task, scored as the model is (its accuracy is the
+ * majority rate; F1 of the positive class is 0 when the majority class is the negative one; MCC
+ * of a constant prediction is 0).
+ */
+export function majorityBaseline<M extends Record<string, number>>(labels: ArrayLike<number>, metrics: (preds: Float64Array, labels: ArrayLike<number>) => M): { label: number; rate: number; metrics: M } {
+  const m = majorityClass(labels);
+  return { label: m.label, rate: m.rate, metrics: metrics(new Float64Array(labels.length).fill(m.label), labels) };
+}

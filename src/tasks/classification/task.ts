@@ -20,6 +20,7 @@ import { writeAtomic } from '../../util/atomic-write.ts';
 import { join } from 'node:path';
 import { OptionError, UserError } from '../../util/errors.ts';
 import { emptyFeatures, type ClassificationFeatures } from './features.ts';
+import { majorityBaseline } from './metrics.ts';
 
 /** Rows [from, from + n) of a feature set, as one batch (a view, no copy, where the rows are contiguous). */
 export interface ClassificationBatch {
@@ -218,6 +219,13 @@ export async function evaluateSets(runner: ClassifierRunner, params: Feeds, sets
     all.push(logits);
     const m = metrics(predictionsOf(logits, runner.numLabels), s.features.labels);
     for (const [k, v] of Object.entries(m)) report[`${k}${s.suffix}`] = v;
+    // Classes (not scores): each metric of always answering the set's most frequent label beside
+    // the model's, as a model that learned nothing can reach it whenever the classes are unbalanced.
+    if (runner.numLabels > 1 && s.features.count > 0) {
+      const base = majorityBaseline(s.features.labels, metrics);
+      report[`majority_class${s.suffix}`] = base.label;
+      for (const [k, v] of Object.entries(base.metrics)) report[`majority_${k}${s.suffix}`] = v;
+    }
     report[`eval_loss${s.suffix}`] = evalLoss(logits, s.features.labels, runner.numLabels);
     report[`examples${s.suffix}`] = s.features.count;
   }
@@ -242,6 +250,24 @@ export function probabilityLines(logits: Float32Array, numLabels: number): strin
 }
 
 const fmt = (x: unknown): string => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(4)) : String(x));
+
+/**
+ * One line about an evaluation: each figure, with the majority baseline's value of it beside it
+ * where there is one ("accuracy 0.8100 (majority 0.6190)"), then which label that baseline
+ * always answers for each evaluation set.
+ */
+export function classificationEvalLine(e: EvalReport, labels: string[] | null): string {
+  const shown = Object.entries(e).filter(([k]) => !['step', 'seconds'].includes(k) && !k.startsWith('examples') && !k.startsWith('majority_'));
+  const figures = shown.map(([k, v]) => (e[`majority_${k}`] === undefined ? `${k} ${fmt(v)}` : `${k} ${fmt(v)} (majority ${fmt(e[`majority_${k}`])})`));
+  const classes = Object.entries(e)
+    .filter(([k, v]) => k.startsWith('majority_class') && typeof v === 'number')
+    .map(([k, v]) => {
+      const suffix = k.slice('majority_class'.length);
+      const name = labels?.[v as number] ?? String(v);
+      return `majority baseline${suffix ? ` (${suffix.replace(/^_/, '')})` : ''}: always "${name}"`;
+    });
+  return `eval at step ${e.step}: ${figures.join(', ')} (${fmt(e.examples)} examples, ${(e.seconds as number).toFixed(1)} s${classes.length ? `; ${classes.join('; ')}` : ''})`;
+}
 
 export function classificationTask(o: ClassificationTaskOptions): Task<ClassificationBatch> {
   const numLabels = o.labels === null ? 1 : o.labels.length;
@@ -309,8 +335,7 @@ export function classificationTask(o: ClassificationTaskOptions): Task<Classific
       return { files, eval: report };
     },
     evalLine(e) {
-      const shown = Object.entries(e).filter(([k]) => !['step', 'seconds'].includes(k) && !k.startsWith('examples'));
-      return `eval at step ${e.step}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} (${fmt(e.examples)} examples, ${(e.seconds as number).toFixed(1)} s)`;
+      return classificationEvalLine(e, o.labels);
     },
     evalResultsText(e) {
       // The original's lines: eval_<metric> = value, sorted, with global_step and eval_loss.

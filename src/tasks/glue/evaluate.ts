@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OptionError, UserError } from '../../util/errors.ts';
-import { glueMetrics, mainMetric } from '../classification/metrics.ts';
+import { glueMetrics, mainMetric, majorityBaseline } from '../classification/metrics.ts';
 import { readGlueSplit } from './readers.ts';
 import { glueTask, type GlueSplitFile, type GlueTask } from './tasks.ts';
 
@@ -58,6 +58,12 @@ export interface GlueEvaluation {
   metrics: Record<string, number>;
   /** The key of `metrics` the original reports for the task (mainMetric). */
   main_metric: string;
+  /**
+   * Classification tasks: every metric of always answering the most frequent dev label (which
+   * one, and the metrics as `metrics` has them), the baseline a model must beat. Absent for
+   * STS-B (scores, not classes: a constant prediction has no correlation to speak of).
+   */
+  majority_baseline?: { label: string; metrics: Record<string, number> };
 }
 
 /** A decimal number as Python's float() reads the ones we write (no hex, no empty string). */
@@ -189,5 +195,11 @@ export function evaluateGluePredictions(o: GlueEvaluateOptions): GlueEvaluation 
     examples: n,
     metrics: glueMetrics(task.name, predictions, labels),
     main_metric: mainMetric(task.name),
+    ...(task.labels ? { majority_baseline: glueMajority(task, labels) } : {}),
   };
+}
+
+function glueMajority(task: GlueTask, labels: Float64Array): { label: string; metrics: Record<string, number> } {
+  const b = majorityBaseline(labels, (p, l) => glueMetrics(task.name, p, l));
+  return { label: task.labels![b.label], metrics: b.metrics };
 }

@@ -10,7 +10,10 @@
  *
  * It also computes the frequency baseline: the accuracy of always predicting the most frequent
  * masked token of the evaluated data (weighted like the accuracy). A model that learned
- * anything beats it; a model stuck on unigram statistics sits on it.
+ * anything beats it; a model stuck on unigram statistics sits on it. Likewise for sentence order,
+ * the majority baseline: the rate of the most frequent sentence-order label of the evaluated
+ * examples. It is not 50%: a single-segment instance always takes a random B (label 1), as in the
+ * original, so label 1 is usually the more frequent one.
  */
 import { availableParallelism } from 'node:os';
 import { emitModel, encodeModel } from '../../backends/onnx/emit.ts';
@@ -58,7 +61,46 @@ export interface EvalResult {
   masked_tokens: number;
   /** Always predicting the most frequent masked token: its id and accuracy. */
   frequency_baseline: { token_id: number; accuracy: number };
+  /**
+   * Always answering the most frequent sentence-order label of the evaluated examples: that
+   * label and its rate (absent from evaluations saved before it was computed).
+   */
+  sentence_order_majority?: SentenceOrderMajority;
   seconds: number;
+}
+
+export interface SentenceOrderMajority {
+  /** 0 (in order) or 1 (swapped, or B from another document). */
+  label: number;
+  accuracy: number;
+}
+
+/** The majority baseline of sentence-order labels from their counts by label (ties: the smaller label). */
+export function sentenceOrderMajority(counts: readonly number[]): SentenceOrderMajority {
+  const total = counts.reduce((a, b) => a + b, 0);
+  let label = 0;
+  for (let l = 1; l < counts.length; l++) if (counts[l] > counts[label]) label = l;
+  return { label, accuracy: total > 0 ? counts[label] / total : 0 };
+}
+
+/**
+ * The sentence-order label counts of pretraining TFRecords read as the evaluation reads them
+ * (in file order, whole batches of `batchSize`, at most `maxSteps` of them): for the majority
+ * baseline of an evaluation that did not record it.
+ */
+export async function sentenceOrderLabelCounts(data: EvalDataOptions & EvalGraphOptions): Promise<number[]> {
+  const ds = new PretrainingDataset(data.files, { batchSize: data.batchSize, maxSeqLength: data.maxSeqLength, maxPredictions: data.maxPredictions, shuffle: false, repeat: false, vocabSize: data.vocabSize });
+  const counts = [0, 0];
+  try {
+    for (let batches = 0; data.maxSteps === undefined || batches < data.maxSteps; batches++) {
+      const b = await ds.next();
+      if (!b) break;
+      for (const l of b.next_sentence_labels) counts[l] = (counts[l] ?? 0) + 1;
+    }
+  } finally {
+    await ds.close();
+  }
+  return counts;
 }
 
 export interface EvalDataOptions {
@@ -102,6 +144,7 @@ export class Evaluator {
     let sopHits = 0;
     let sopNll = 0;
     const counts = new Map<number, number>();
+    const sopCounts = [0, 0];
     try {
       for (;;) {
         if (data.maxSteps !== undefined && batches >= data.maxSteps) break;
@@ -127,6 +170,7 @@ export class Evaluator {
         weight += w;
         sopNll += value('sentence_order_loss') * B;
         sopHits += value('sentence_order_accuracy') * B;
+        for (const l of b.next_sentence_labels) sopCounts[l] = (sopCounts[l] ?? 0) + 1;
         examples += B;
         batches += 1;
       }
@@ -149,6 +193,7 @@ export class Evaluator {
       examples,
       masked_tokens: weight,
       frequency_baseline: { token_id: top, accuracy: weight > 0 ? Math.max(0, topCount) / weight : 0 },
+      sentence_order_majority: sentenceOrderMajority(sopCounts),
       seconds: (performance.now() - t0) / 1000,
     };
   }

@@ -122,7 +122,7 @@ const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toFixed(d
 export function evalLine(e: EvalResult): string {
   return (
     `eval at step ${e.step}: masked_lm_accuracy ${fmt(e.masked_lm_accuracy)} (frequency baseline ${fmt(e.frequency_baseline.accuracy)}), ` +
-    `masked_lm_loss ${fmt(e.masked_lm_loss)}, sentence_order_accuracy ${fmt(e.sentence_order_accuracy)}, sentence_order_loss ${fmt(e.sentence_order_loss)} ` +
+    `masked_lm_loss ${fmt(e.masked_lm_loss)}, sentence_order_accuracy ${fmt(e.sentence_order_accuracy)}${e.sentence_order_majority ? ` (majority baseline ${fmt(e.sentence_order_majority.accuracy)})` : ''}, sentence_order_loss ${fmt(e.sentence_order_loss)} ` +
     `(${e.examples} examples, ${e.masked_tokens} masked tokens, ${e.seconds.toFixed(1)} s)`
   );
 }
@@ -136,6 +136,7 @@ export function evalResultsText(e: EvalResult): string {
     ['sentence_order_accuracy', e.sentence_order_accuracy],
     ['sentence_order_loss', e.sentence_order_loss],
     ['frequency_baseline_accuracy', e.frequency_baseline.accuracy],
+    ...(e.sentence_order_majority ? [['sentence_order_majority_accuracy', e.sentence_order_majority.accuracy] as [string, number]] : []),
   ];
   return rows.map(([k, v]) => `${k} = ${v}\n`).join('');
 }

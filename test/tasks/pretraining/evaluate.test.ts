@@ -1,7 +1,8 @@
 /**
  * Evaluation: metrics over the whole evaluated set do not depend on how it is cut into batches
  * (masked-LM figures weighted by masked_lm_weights, sentence-order figures by examples), the
- * frequency baseline is the share of the most frequent masked token, and the graph has no
+ * frequency baseline is the share of the most frequent masked token, the sentence-order majority
+ * baseline the share of the more frequent label, and the graph has no
  * dropout even for a config with dropout.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { presetConfig } from '../../../src/model/config.ts';
 import { InitRng, initialValues } from '../../../src/model/init.ts';
 import { modelParams } from '../../../src/model/params.ts';
 import { createSession } from '../../../src/backends/onnx/session.ts';
-import { buildEvalModel, Evaluator } from '../../../src/tasks/pretraining/evaluate.ts';
+import { buildEvalModel, Evaluator, sentenceOrderLabelCounts, sentenceOrderMajority } from '../../../src/tasks/pretraining/evaluate.ts';
 import { assertClose } from '../../helpers/check.ts';
 import { PRED, SEQ, writeCountingRecords } from '../../train/helpers.ts';
 
@@ -44,6 +45,7 @@ describe('Evaluator', () => {
         assertClose([x[k]], [whole[k]], `${k} with batches of ${x.examples / x.batches}`, 1e-5, 1e-7);
       }
       assert.deepEqual(x.frequency_baseline, whole.frequency_baseline);
+      assert.deepEqual(x.sentence_order_majority, whole.sentence_order_majority);
     }
     assert.ok(whole.masked_lm_loss > 0 && whole.sentence_order_loss > 0);
     // The baseline, counted here from the records.
@@ -60,9 +62,17 @@ describe('Evaluator', () => {
     assert.equal(whole.masked_tokens, total);
     assertClose([whole.frequency_baseline.accuracy], [top / total], 'frequency baseline', 1e-12, 0);
     assert.equal(counts.get(whole.frequency_baseline.token_id), top);
+    // The sentence-order majority baseline: the more frequent label's share of the examples.
+    const ones = b.next_sentence_labels.reduce((a, l) => a + l, 0);
+    const major = ones > 24 - ones ? 1 : 0;
+    assert.deepEqual(whole.sentence_order_majority, { label: major, accuracy: Math.max(ones, 24 - ones) / 24 });
+    assert.deepEqual(await sentenceOrderLabelCounts({ files: [file], batchSize: 24, maxSeqLength: SEQ, maxPredictions: PRED }), [24 - ones, ones]);
     // max-steps stops early.
     const two = await ev.evaluate(3, params, { files: [file], batchSize: 8, maxSteps: 2 });
     assert.equal(two.examples, 16);
+    const counted = await sentenceOrderLabelCounts({ files: [file], batchSize: 8, maxSteps: 2, maxSeqLength: SEQ, maxPredictions: PRED });
+    assert.equal(counted[0] + counted[1], 16);
+    assert.deepEqual(two.sentence_order_majority, sentenceOrderMajority(counted));
   });
 
   it('compiles without dropout inputs even when the config has dropout', async () => {
