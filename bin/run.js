@@ -1,19 +1,40 @@
 #!/usr/bin/env node
-// The `albert` binary. It runs the TypeScript sources directly: tsx is registered first, so the
-// command modules (and the library they import) load without a build step.
-import { register } from 'tsx/esm/api';
+// The `albert` binary. In the repository it runs the TypeScript sources directly (tsx is
+// registered first, so the command modules and the library load without a build step); in the
+// installed package, which ships no src/, it runs the compiled dist/ with plain node.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fromSources = existsSync(new URL('../src/commands/index.ts', import.meta.url));
+if (fromSources) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 // `albert inspect ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-const { run, flush, handle, settings, Errors } = await import('@oclif/core');
-// tsx is already in place; oclif need not look for a TypeScript loader or a compiled lib/ itself.
+const { Config, run, flush, handle, settings, Errors } = await import('@oclif/core');
+// tsx is already in place (or not needed); oclif need not look for a TypeScript loader itself.
 settings.enableAutoTranspile = false;
 try {
-  await run(process.argv.slice(2), import.meta.url);
+  // package.json names the compiled command list (./dist/commands/index.js); from the sources
+  // the same list is ./src/commands/index.ts.
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  if (fromSources) pjson.oclif.commands.target = pjson.oclif.commands.target.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts');
+  const config = await Config.load({ root, pjson });
+  // A mistyped command gets a suggestion (oclif alone would say "command not found", or show a
+  // topic's help for `finetune glu`).
+  const lib = fromSources ? '../src/commands/did-you-mean.ts' : '../dist/commands/did-you-mean.js';
+  const { unknownCommandMessage } = await import(lib);
+  const wrongCommand = unknownCommandMessage(process.argv.slice(2), config.commandIDs);
+  if (wrongCommand) {
+    process.stderr.write(`Error: ${wrongCommand}\n`);
+    process.exit(2);
+  }
+  await run(process.argv.slice(2), config);
   await flush();
 } catch (error) {
   // Commands print their own user errors (src/commands/base.ts). What reaches here from outside

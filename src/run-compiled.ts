@@ -116,6 +116,8 @@ export async function runCompiled(dir: string, opts: RunOptions): Promise<RunRep
   try {
     session = await targetFor(device).open(modelPath, opts);
   } catch (e) {
+    // A missing onnxruntime-node says so itself, in one line.
+    if (e instanceof UserError) throw e;
     const why = (e as Error).message.split('\n')[0];
     if (device.name !== 'cpu') throw new OptionError(`{device} ${device.name}: onnxruntime could not open ${modelPath} there (${why}); \`albert doctor\` says what is missing`);
     throw new UserError(`${modelPath}: onnxruntime cannot load it (${why})`);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnx/ort.ts';
 import { compileModel } from '../compile.ts';
 import { syntheticFeeds } from './onnx/synthetic-feeds.ts';
 import {

@@ -6,7 +6,7 @@
  * Executable are HostTensors. Nothing above src/backends imports onnxruntime-node: a CUDA or
  * WebGPU target comes in here (src/backends/cuda/, src/backends/webgpu/) without touching them.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnx/ort.ts';
 import type { OpDef } from '../ir/op.ts';
 import { cudaTarget } from './cuda/target.ts';
 import { CPU, type Device } from './device.ts';

@@ -5,16 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { albert, assertOneLineError } from '../helpers/cli.ts';
 
-
-
-
-
 describe('albert CLI', () => {
   it('lists its commands in --help', async () => {
     const r = await albert('--help');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /compile\s+Compile an ALBERT model/);
     assert.match(r.stdout, /inspect\s+Report on a model/);
+  });
+
+  it('suggests the command meant for a mistyped one, exit 2', async () => {
+    const [typo, sub] = await Promise.all([albert('pretrian', '--output-dir', 'x'), albert('finetune', 'glu')]);
+    assertOneLineError(typo, /^Error: command "pretrian" not found; did you mean "pretrain"\?$/);
+    assert.equal(typo.code, 2);
+    assertOneLineError(sub, /^Error: command "finetune glu" not found; did you mean "finetune glue"\?$/);
   });
 
   it('reports user errors in one line with a non-zero exit code', async () => {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.ts';
 import { OptionError } from '../../util/errors.ts';
 import type { DType } from '../../ir/dtype.ts';
 import type { Tensor } from '../../ir/tensor.ts';

@@ -3,7 +3,7 @@
  * token ids, masks and labels drawn from a seeded generator with the right ranges. Used by
  * `albert run` (smoke runs and timings) and by benchmarks.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.ts';
 import { OptionError, UserError } from '../../util/errors.ts';
 import type { Manifest, ManifestTensor } from '../../compile.ts';
 import { InitRng, initialValues } from '../../model/init.ts';

@@ -3,7 +3,7 @@
  * download a gpu-buffer tensor itself (getData() aborts the process), so a small session does it:
  * one Identity per tensor, run on the WebGPU provider with its outputs placed on the CPU.
  */
-import type * as ort from 'onnxruntime-node';
+import type * as ort from '../onnx/ort.ts';
 import { emitModel, encodeModel } from '../onnx/emit.ts';
 import { createSession } from '../onnx/session.ts';
 import { Graph } from '../../ir/graph.ts';

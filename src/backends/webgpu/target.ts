@@ -4,7 +4,7 @@
  * in outputsOnDevice stay in GPU buffers, so that state fed back to the next run (a training
  * step's parameters) need not cross to the host and back.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ort.ts';
 import { emitsFused } from '../onnx/fusion.ts';
 import { createSession } from '../onnx/session.ts';
 import { DeviceReadback } from './readback.ts';
