@@ -20,8 +20,8 @@ import { lowerEinsumPass } from './passes/lower-einsum.ts';
 import { cleanupPasses, runPipeline } from './passes/pipeline.ts';
 import type { Pass } from './passes/pass.ts';
 import type { OptimizerName } from './passes/optimizer.ts';
-import { planTrainGraph } from './train-graph/plan.ts';
-import type { CompileMode, Manifest, ManifestTensor, TrainingManifest } from './manifest.ts';
+import { planTrainGraph, type TrainStage } from './train-graph/plan.ts';
+import type { CompileMode, GradientStageManifest, Manifest, ManifestTensor, TrainingManifest } from './manifest.ts';
 
 export type { CompileMode, Manifest, ManifestParameter, ManifestTensor } from './manifest.ts';
 
@@ -69,6 +69,8 @@ export interface TrainSettings {
   epsilon?: number;
   /** 0 turns clipping off. */
   clipNorm?: number;
+  /** Data-parallel training compiles the step in two stages (train-graph/plan.ts); default 'whole'. */
+  stage?: TrainStage;
 }
 
 export interface CompiledModel {
@@ -102,7 +104,7 @@ export function buildModelGraph(opts: CompileOptions, cfg: AlbertConfig = checkO
   return buildGraphAndTraining(opts, cfg).graph;
 }
 
-function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph: Graph; training?: () => TrainingManifest } {
+function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph: Graph; training?: () => TrainingManifest; gradientStage?: () => GradientStageManifest } {
   if (opts.mode !== 'infer') {
     const def = headDefinition(opts.head);
     if (!hasLoss(def)) throw new OptionError(`the ${def.name} head has no loss: compile it with {mode} infer`);
@@ -112,6 +114,7 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
   const passes: Pass[] = opts.mode !== 'infer' && kernels.recompute === 'none' ? [keepAttentionProbabilities()] : [];
   let graph: Graph;
   let training: (() => TrainingManifest) | undefined;
+  let gradientStage: (() => GradientStageManifest) | undefined;
   if (opts.mode === 'train') {
     const t = opts.train ?? {};
     const plan = planTrainGraph(cfg, {
@@ -125,7 +128,8 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
       mixedPrecision: opts.mixedPrecision,
     });
     graph = plan.graph;
-    training = plan.training;
+    if (t.stage === 'gradients') gradientStage = plan.gradientStage;
+    else training = plan.training;
     passes.push(...plan.passes);
   } else {
     graph = buildAlbertGraph(cfg, {
@@ -144,13 +148,13 @@ function buildGraphAndTraining(opts: CompileOptions, cfg: AlbertConfig): { graph
   passes.push(legalizeForOnnx(kernels.fusion), ...cleanupPasses());
   if (!opts.keepEinsum) passes.push(lowerEinsumPass(), ...cleanupPasses());
   runPipeline(graph, passes, { verify: true, dumpAfter: opts.dumpAfter, dump: opts.dump });
-  return { graph, training };
+  return { graph, training, gradientStage };
 }
 
 export function compileModel(opts: CompileOptions): CompiledModel {
   const t0 = performance.now();
   const cfg = checkOptions(opts);
-  const { graph, training } = buildGraphAndTraining(opts, cfg);
+  const { graph, training, gradientStage } = buildGraphAndTraining(opts, cfg);
   const paramsAs = opts.mode === 'infer' ? 'initializers' : 'inputs';
   const rng = new InitRng(opts.seed ?? 12345);
   const params = graph.params();
@@ -179,6 +183,7 @@ export function compileModel(opts: CompileOptions): CompiledModel {
     parameters: params.map((v) => ({ input: v.input!.name, hfName: v.input!.hfName ?? v.input!.name, shape: v.shape as number[], transposed: v.input!.transposed ?? false })),
     parametersAs: paramsAs,
     ...(training ? { training: training() } : {}),
+    ...(gradientStage ? { gradientStage: gradientStage() } : {}),
   };
   const parameters = params.reduce((s, v) => s + v.shape.reduce<number>((a, d) => a * (d as number), 1), 0);
   return { graph, model: bytes, manifest, stats: { nodes: graph.nodes.length, ops, parameters, seconds: (performance.now() - t0) / 1000 } };

@@ -41,6 +41,27 @@ export interface Manifest {
    * `handoff` (output -> input pairs the loop feeds back after each run).
    */
   training?: TrainingManifest;
+  /** The gradients stage of a split (data-parallel) training step. */
+  gradientStage?: GradientStageManifest;
+}
+
+/**
+ * The first half of a data-parallel step: forward and backward of one micro-batch's loss share,
+ * whose gradients every worker sums over its micro-batches before the all-reduce; the update
+ * stage (a TrainingManifest without losses) applies the reduced sums.
+ */
+export interface GradientStageManifest {
+  losses: string[];
+  metrics: string[];
+  /** Inputs the loop computes over every micro-batch of the update, all workers together. */
+  totals: AccumulationTotal[];
+  lossShare: string;
+  dropout: { seed: string; step: string } | null;
+  /** The output holding each trained parameter's gradient (times the loss scale, if any). */
+  gradients: { param: string; output: string }[];
+  frozen: string[];
+  /** Mixed precision: the loss scale input (the update stage divides it out). */
+  lossScale: string | null;
 }
 
 export interface AccumulationInfo {

@@ -7,7 +7,6 @@
  * larger batch's loss (loss-share.ts), so the K accumulated gradients are that batch's gradient.
  */
 import { OptionError } from '../util/errors.ts';
-import type { Graph } from '../ir/graph.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { buildAlbertGraph } from '../model/albert.ts';
 import { modelParams } from '../model/params.ts';
@@ -17,10 +16,11 @@ import { mul } from '../ir/ops/index.ts';
 import { optimizerPass, resolveOptimizerSettings, STEP_INPUTS, type OptimizerInfo, type OptimizerOptions } from '../passes/optimizer.ts';
 import type { Pass } from '../passes/pass.ts';
 import { runPipeline } from '../passes/pipeline.ts';
-import { addLossShare, LOSS_SHARE } from './loss-share.ts';
-import type { AccumulationInfo, TrainingManifest } from '../manifest.ts';
+import { addLossShare, LOSS_SHARE, type AccumulationTotal } from './loss-share.ts';
+import type { AccumulationInfo, GradientStageManifest, TrainingManifest } from '../manifest.ts';
+import { Graph } from '../ir/graph.ts';
 
-export type { AccumulationInfo, TrainingManifest } from '../manifest.ts';
+export type { AccumulationInfo, GradientStageManifest, TrainingManifest } from '../manifest.ts';
 import { addMetrics } from './metrics.ts';
 
 export { ACCUM_INPUTS, LOSS_SHARE } from './loss-share.ts';
@@ -40,19 +40,35 @@ export interface TrainGraphOptions extends OptimizerOptions {
    * loss scale input (STEP_INPUTS.lossScale) the differentiated loss is multiplied by.
    */
   mixedPrecision?: boolean;
+  /**
+   * Data-parallel training splits the step in two graphs with an all-reduce between them:
+   * 'gradients' (forward and backward of one micro-batch's loss share: the summed gradients, not
+   * yet unscaled) and 'update' (clipping, schedule, LAMB/AdamW on the reduced sums). Default
+   * 'whole': today's single step graph.
+   */
+  stage?: TrainStage;
 }
+
+export type TrainStage = 'whole' | 'gradients' | 'update';
 
 export interface TrainGraphPlan {
   /** The model's training forward graph with metrics (and loss shares), before the passes. */
   graph: Graph;
   /** autodiff and the optimizer, to run first in the compile pipeline. */
   passes: Pass[];
-  /** Available once the passes have run. */
+  /** Available once the passes have run ('whole' and 'update' stages). */
   training(): TrainingManifest;
+  /** Available once the passes have run ('gradients' stage). */
+  gradientStage(): GradientStageManifest;
 }
+
+/** The graph input of the update stage that receives the reduced gradient of a parameter. */
+export const reducedGradInput = (param: string): string => `reduced_grad:${param}`;
 
 export function planTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): TrainGraphPlan {
   const settings = resolveOptimizerSettings(opts);
+  const stage = opts.stage ?? 'whole';
+  if (stage !== 'whole' && settings.gradAccum !== 1) throw new OptionError(`{gradAccum} ${settings.gradAccum}: a split step accumulates outside its graphs (compile it with 1)`);
   const g = buildAlbertGraph(cfg, {
     head: opts.head,
     train: true,
@@ -70,9 +86,13 @@ export function planTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): Trai
   const dropout = g.inputByName('dropout_seed') && g.inputByName('dropout_step') ? { seed: 'dropout_seed', step: 'dropout_step' } : null;
   const metrics = addMetrics(g);
 
+  if (stage === 'update') return planUpdateStage(g, trainable, { ...opts, decay });
   let accumulation: AccumulationInfo | null = null;
-  if (settings.gradAccum > 1) {
-    const totals = addLossShare(g);
+  let totals: AccumulationTotal[] = [];
+  // The gradient stage always differentiates a share: its denominators are totals over every
+  // micro-batch of the update, on every worker.
+  if (settings.gradAccum > 1 || stage === 'gradients') {
+    totals = addLossShare(g);
     accumulation = { steps: settings.gradAccum, microStep: STEP_INPUTS.microStep, totals, lossShare: LOSS_SHARE };
   }
   let differentiated = accumulation ? LOSS_SHARE : 'loss';
@@ -88,18 +108,53 @@ export function planTrainGraph(cfg: AlbertConfig, opts: TrainGraphOptions): Trai
     differentiated = SCALED_LOSS;
   }
   let info: OptimizerInfo | null = null;
-  const passes: Pass[] = [
-    autodiffPass({ loss: differentiated, wrt: trainable }),
-    ...(lossScaleInput ? [dropOutputPass(SCALED_LOSS)] : []),
-    optimizerPass({ ...opts, decay, lossScaleInput }, (i) => (info = i)),
-  ];
+  const passes: Pass[] = [autodiffPass({ loss: differentiated, wrt: trainable }), ...(lossScaleInput ? [dropOutputPass(SCALED_LOSS)] : [])];
+  if (stage === 'whole') passes.push(optimizerPass({ ...opts, decay, lossScaleInput }, (i) => (info = i)));
+  const frozen = g
+    .params()
+    .map((p) => p.input!.name)
+    .filter((n) => !trainable.includes(n));
   return {
     graph: g,
     passes,
     training(): TrainingManifest {
-      if (!info) throw new Error('training(): the optimizer pass has not run yet');
+      if (!info) throw new Error('training(): the optimizer pass has not run yet (a gradients stage has gradientStage())');
       const i: OptimizerInfo = info;
       return { ...i, metrics: [...metrics, ...i.metrics], losses, accumulation, dropout };
+    },
+    gradientStage(): GradientStageManifest {
+      if (stage !== 'gradients') throw new Error(`gradientStage(): this is the ${stage} stage`);
+      return { losses, metrics, totals, lossShare: LOSS_SHARE, dropout, gradients: trainable.map((p) => ({ param: p, output: `grad:${p}` })), frozen, lossScale: lossScaleInput ?? null };
+    },
+  };
+}
+
+/**
+ * The update stage: the optimizer on gradients that arrive as inputs (reduced over the workers,
+ * still multiplied by the loss scale under mixed precision). Its parameters are the trained
+ * ones of the model graph `model`, with their names, shapes and initialisers.
+ */
+function planUpdateStage(model: Graph, trainable: string[], opts: TrainGraphOptions): TrainGraphPlan {
+  const g = new Graph(`${model.name}/update`);
+  for (const name of trainable) {
+    const p = model.inputByName(name)!;
+    const v = g.input(name, p.dtype, p.shape, { ...p.input! });
+    // The optimizer reads grad:<param> outputs, as autodiff leaves them; it consumes them.
+    g.output(`grad:${name}`, g.input(reducedGradInput(name), p.dtype, p.shape, { role: 'data' }));
+    void v;
+  }
+  const lossScaleInput = opts.mixedPrecision ? STEP_INPUTS.lossScale : undefined;
+  if (lossScaleInput) g.input(lossScaleInput, 'float32', [], { role: 'state' });
+  let info: OptimizerInfo | null = null;
+  return {
+    graph: g,
+    passes: [optimizerPass({ ...opts, lossScaleInput }, (i) => (info = i))],
+    training(): TrainingManifest {
+      if (!info) throw new Error('training(): the optimizer pass has not run yet');
+      return { ...(info as OptimizerInfo), losses: [], accumulation: null, dropout: null };
+    },
+    gradientStage(): GradientStageManifest {
+      throw new Error('gradientStage(): this is the update stage');
     },
   };
 }

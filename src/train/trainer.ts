@@ -20,6 +20,7 @@ import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Executable
 import type { AlbertConfig } from '../model/config.ts';
 import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
 import { DynamicLossScale, type LossScaleSettings } from './loss-scale.ts';
+import { mergedTraining, ParallelStep, type Collective } from './data-parallel.ts';
 import type { TrainingManifest } from '../manifest.ts';
 import { killPoint } from './kill-points.ts';
 import type { BatchFeeder, Feeds, TaskGraph } from './task.ts';
@@ -46,6 +47,11 @@ export interface TrainerOptions {
   execution?: ExecutionOptions;
   /** With execution.mixedPrecision: the dynamic loss scale's start and growth (loss-scale.ts). */
   lossScale?: LossScaleSettings;
+  /**
+   * Data-parallel training over these workers (size > 1): each step() gets the micro-batches of
+   * every worker, gradAccum per worker (data-parallel.ts). CPU and CUDA only.
+   */
+  collective?: Collective;
 }
 
 /** What one update did, the K micro-batches of it together. */
@@ -91,6 +97,7 @@ export class Trainer<B> {
     readonly training: TrainingManifest,
     private readonly session: Executable,
     private readonly target: ExecutionTarget = targetFor(CPU),
+    private readonly parallel: ParallelStep<B> | null = null,
   ) {
     this.gradAccum = training.accumulation?.steps ?? 1;
     this.threads = opts.threads ?? availableParallelism();
@@ -100,6 +107,7 @@ export class Trainer<B> {
 
   /** Compiles the training step of the task's head and opens its session. */
   static async create<B>(opts: TrainerOptions, task: BatchFeeder<B>): Promise<Trainer<B>> {
+    if (opts.collective && opts.collective.size > 1) return Trainer.createParallel(opts, task, opts.collective);
     const t0 = performance.now();
     const compiled = compileModel({
       config: opts.config,
@@ -137,6 +145,46 @@ export class Trainer<B> {
     trainer.compileSeconds = (t1 - t0) / 1000;
     trainer.sessionSeconds = (performance.now() - t1) / 1000;
     return trainer;
+  }
+
+  /** The two stages of a data-parallel step, each worker with its own sessions. */
+  private static async createParallel<B>(opts: TrainerOptions, task: BatchFeeder<B>, collective: Collective): Promise<Trainer<B>> {
+    const device = opts.execution?.device ?? CPU;
+    if (device.name === 'webgpu') throw new OptionError('{device} webgpu: data-parallel training runs on cpu or cuda');
+    const t0 = performance.now();
+    const stage = (s: 'gradients' | 'update'): CompiledModel =>
+      compileModel({
+        config: opts.config,
+        head: opts.graph.head,
+        numLabels: opts.graph.numLabels,
+        numChoices: opts.graph.numChoices,
+        maxPredictions: opts.graph.maxPredictions,
+        mode: 'train',
+        fusion: opts.execution?.fusion,
+        recompute: opts.execution?.recompute,
+        mixedPrecision: opts.execution?.mixedPrecision,
+        maxSeqLength: opts.maxSeqLength,
+        train: { ...opts.train, optimizer: opts.optimizer, gradAccum: 1, stage: s },
+      });
+    const [gradients, update] = [stage('gradients'), stage('update')];
+    const t1 = performance.now();
+    const target = targetFor(device);
+    const open = (c: CompiledModel): Promise<Executable> => target.open(c.model, { threads: opts.threads ?? availableParallelism(), memPattern: false, outputsOnDevice: [] });
+    const [gradSession, updateSession] = [await open(gradients), await open(update)];
+    const local = opts.gradAccum ?? 1;
+    const training = mergedTraining(gradients.manifest.gradientStage!, update.manifest.training!, local);
+    const shapes = new Map(gradients.manifest.parameters.map((p) => [p.input, p.shape]));
+    const settings = { learningRate: opts.learningRate, numWarmupSteps: opts.numWarmupSteps, numTrainSteps: opts.numTrainSteps, seed: opts.seed, local };
+    const parallel = new ParallelStep<B>(gradients.manifest.gradientStage!, update.manifest.training!, gradSession, updateSession, collective, task, settings, shapes);
+    const trainer = new Trainer<B>(opts, task, gradients, training, gradSession, target, parallel);
+    trainer.compileSeconds = (t1 - t0) / 1000;
+    trainer.sessionSeconds = (performance.now() - t1) / 1000;
+    return trainer;
+  }
+
+  /** Workers of a data-parallel run (1 otherwise). */
+  get workers(): number {
+    return this.parallel ? this.opts.collective!.size : 1;
   }
 
   /** Graph input names of the trained parameters, in the manifest's order. */
@@ -216,6 +264,7 @@ export class Trainer<B> {
    * or gradient norm returns finite: false and keeps the state as it was before the step.
    */
   async step(step: number, micro: B[]): Promise<StepResult> {
+    if (this.parallel) return this.stepParallel(step, micro);
     const K = this.gradAccum;
     if (micro.length !== K) throw new Error(`step(): ${micro.length} micro-batches given, the graph accumulates ${K}`);
     const t0 = performance.now();
@@ -302,9 +351,24 @@ export class Trainer<B> {
     const lossScale = scale !== undefined ? { lossScale: { scale, overflow: !finite } } : {};
     return { step, finite, loss, outputs, learningRate: lr, gradNorm, ...lossScale, tokens, seconds: (performance.now() - t0) / 1000 };
   }
+
+  /** step() of a data-parallel run: `micro` holds every worker's micro-batches of this update. */
+  private async stepParallel(step: number, micro: B[]): Promise<StepResult> {
+    const t0 = performance.now();
+    const combined = [...this.training.losses, ...this.training.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
+    const scale = this.lossScaler?.scale;
+    const r = await this.parallel!.run(step, micro, this.state, scale, combined);
+    const finite = r.next !== null;
+    if (r.next) this.state = r.next;
+    this.lossScaler?.update(finite);
+    const tokens = micro.reduce((a, b) => a + this.task.tokens(b), 0);
+    const lossScale = scale !== undefined ? { lossScale: { scale, overflow: !finite } } : {};
+    return { step, finite, loss: r.loss, outputs: r.outputs, learningRate: r.learningRate, gradNorm: r.gradNorm, ...lossScale, tokens, seconds: (performance.now() - t0) / 1000 };
+  }
 }
 
 /** The outputs that become the next run's parameters and slots (what may stay on a device). */
+
 function stateOutputs(training: TrainingManifest): string[] {
   const scalars = new Set<string>(['global_step', training.accumulation?.microStep ?? '']);
   return training.handoff.filter((h) => !scalars.has(h.input)).map((h) => h.output);
