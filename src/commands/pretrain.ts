@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { executionOf } from './kernel-flags.ts';
+import { joinWorkers, quietUnlessLeader, workersFlag } from './workers.ts';
 import { loopFlags, loopProgressOptions } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -28,6 +29,7 @@ export default class Pretrain extends AlbertCommand {
 
   static override flags = {
     ...loopFlags,
+    workers: workersFlag,
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
     'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),
@@ -58,7 +60,8 @@ export default class Pretrain extends AlbertCommand {
     const inputFiles = flags['input-file'] ? expandFilePatterns(flags['input-file'], '--input-file') : undefined;
     if (flags['do-train'] && !inputFiles) throw new UserError('--do-train needs --input-file');
     const evalFiles = flags['eval-file'] ? expandFilePatterns(flags['eval-file'], '--eval-file') : undefined;
-    const progress = snakeSummary(await createProgress({
+    const workers = await joinWorkers(flags);
+    const progress = quietUnlessLeader(workers, snakeSummary(await createProgress({
       label: 'pretrain',
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
@@ -68,7 +71,7 @@ export default class Pretrain extends AlbertCommand {
       metricsStartStep: () => resumePoint(flags['output-dir'])?.latest.step ?? 0,
       logEverySteps: flags['log-every-steps'],
       ...loopProgressOptions(flags),
-    }));
+    })));
     await pretrain({
       inputFiles,
       evalFiles,
@@ -95,6 +98,7 @@ export default class Pretrain extends AlbertCommand {
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
       execution: executionOf(flags),
+      workers,
       resume: flags.resume,
       spmModelFile: flags['spm-model-file'],
       progress,

@@ -69,6 +69,8 @@ export interface TrainingState {
   skipped_steps: number[];
   /** Mixed precision: the dynamic loss scale to go on with (absent in float32 runs). */
   loss_scale?: LossScaleState;
+  /** Data-parallel workers of the run that wrote it (settings.grad_accum counts all their micro-batches). */
+  workers?: number;
   /** Training time before this checkpoint, all runs together. */
   elapsed_seconds: number;
   evals: EvalReport[];

@@ -26,6 +26,14 @@ export interface Collective {
   allreduceSumAsync(buf: Float32Array | Float64Array): Promise<void>;
 }
 
+/** What the training loop needs of MPI besides the step's all-reduce: starting state and checks. */
+export interface Workers extends Collective {
+  /** Copies `buf` from worker `root` to every worker. */
+  bcast(buf: ArrayBufferView, root: number): void;
+  /** Every worker's bytes, by rank. */
+  allgather(bytes: Uint8Array): Uint8Array[];
+}
+
 export interface ParallelStepSettings {
   learningRate: number;
   numWarmupSteps: number;

@@ -5,7 +5,8 @@
  *
  *   ALBERT_TEST_KILL_AT=<point>:<step>     e.g. mid-checkpoint:4, mid-step:3, after-checkpoint:2
  *
- * makes the process SIGKILL itself when it reaches that point for that global step. Nothing is
+ * makes the process SIGKILL itself when it reaches that point for that global step (with
+ * `@<rank>` appended, only that data-parallel worker: mid-step:3@1). Nothing is
  * flushed or cleaned up: it is exactly a `kill -9` at that line. Not a user feature; unset in
  * normal use, where killPoint() is one comparison.
  */
@@ -21,7 +22,12 @@ export type KillPoint =
 
 const SPEC = process.env.ALBERT_TEST_KILL_AT;
 
+/** This process's MPI rank as the launcher announced it (Open MPI, or MPICH/Intel's PMI). */
+const RANK = process.env.OMPI_COMM_WORLD_RANK ?? process.env.PMI_RANK;
+
 export function killPoint(point: KillPoint, step: number): void {
-  if (SPEC === undefined || SPEC !== `${point}:${step}`) return;
+  if (SPEC === undefined) return;
+  const [where, rank] = SPEC.split('@');
+  if (where !== `${point}:${step}` || (rank !== undefined && rank !== RANK)) return;
   process.kill(process.pid, 'SIGKILL');
 }

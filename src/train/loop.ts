@@ -23,6 +23,7 @@
  * Errors about options name them as the library's API does ({trainBatchSize}); the commands
  * turn those names into their flags.
  */
+import { createHash } from 'node:crypto';
 import type { ExecutionOptions } from '../backends/target.ts';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
@@ -63,6 +64,7 @@ import { killPoint } from './kill-points.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
 import type { EvalReport, Feeds, Task, TaskResults } from './task.ts';
 import { MIN_LOSS_SCALE } from './loss-scale.ts';
+import type { Workers } from './data-parallel.ts';
 import { Trainer, type StepResult } from './trainer.ts';
 import { checkThreads } from '../backends/onnx/session.ts';
 
@@ -109,6 +111,12 @@ export interface LoopOptions {
   spmModelFile?: string;
   /** On Ctrl-C, write a checkpoint at the step reached before stopping (default: the progress sink's saveOnInterrupt). */
   saveOnInterrupt?: boolean;
+  /**
+   * Data-parallel training (MPI): every worker runs this loop; trainBatchSize is the update's
+   * whole batch, split into gradAccum micro-batches per worker. Worker 0 alone locks the output
+   * directory, evaluates and writes checkpoints; it sends its starting state to the others.
+   */
+  workers?: Workers;
   progress: ProgressSink;
 }
 
@@ -258,6 +266,11 @@ export function freshParameters(specs: ParamSpec[], seed: number): Map<string, F
 }
 
 /** The snake_case settings of the run (the loop's and the task's) and the option behind each. */
+/** Micro-batches per update, all workers together: what a checkpoint's grad_accum means. */
+function microBatchesPerUpdate(o: LoopOptions): number {
+  return (o.gradAccum ?? 1) * (o.workers?.size ?? 1);
+}
+
 function runSettings(o: LoopOptions): { settings: RunSettings; options: Record<string, string> } {
   const settings: RunSettings = {
     config: o.config,
@@ -266,7 +279,7 @@ function runSettings(o: LoopOptions): { settings: RunSettings; options: Record<s
     optimizer: o.optimizer,
     learning_rate: o.learningRate,
     num_warmup_steps: o.numWarmupSteps,
-    grad_accum: o.gradAccum ?? 1,
+    grad_accum: microBatchesPerUpdate(o),
     seed: o.seed,
   };
   const options = { ...LOOP_SETTINGS };
@@ -307,16 +320,18 @@ function checkStepMemory<B>(trainer: Trainer<B>, microBatch: number, seqLength: 
 export async function runTraining<B>(task: Task<B>, opts: LoopOptions): Promise<LoopResult> {
   const t0 = performance.now();
   checkOptions(opts);
-  const lock = lockOutputDir(opts.outputDir, opts.command ?? task.name, (l) => opts.progress.note(l));
+  // Worker 0 owns the output directory; the others never touch it (no shared file system needed).
+  const leader = !opts.workers || opts.workers.rank === 0;
+  const lock = leader ? lockOutputDir(opts.outputDir, opts.command ?? task.name, (l) => opts.progress.note(l)) : null;
   try {
-    cleanStaleFiles(opts.outputDir);
+    if (leader) cleanStaleFiles(opts.outputDir);
     return await runLocked(task, opts, t0);
   } catch (e) {
     // Said here, after the progress bar has stopped (the terminal is restored) and the data closed.
     if (e instanceof TrainingInterrupted) opts.progress.note(e.message);
     throw e;
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -344,11 +359,16 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   const progress = opts.progress;
   const out = opts.outputDir;
   const K = opts.gradAccum ?? 1;
-  const microBatch = opts.trainBatchSize / K;
+  const W = opts.workers;
+  const leader = !W || W.rank === 0;
+  const perUpdate = microBatchesPerUpdate(opts);
+  if (opts.trainBatchSize % perUpdate !== 0) throw new OptionError(`{trainBatchSize} ${opts.trainBatchSize} does not split into ${perUpdate} equal micro-batches (${W ? `${W.size} workers x ` : ''}{gradAccum} ${K})`);
+  if (W && !opts.doTrain) throw new OptionError('evaluation alone runs in one process: leave out mpirun (or {workers}) with {doEval} and no {doTrain}');
+  const microBatch = opts.trainBatchSize / perUpdate;
   const threads = opts.threads ?? availableParallelism();
   const { config, specs } = opts;
 
-  const resume = resumePoint(out, (l) => progress.note(l));
+  const resume = leader ? resumePoint(out, (l) => progress.note(l)) : null;
   if (opts.resume && !resume) throw new OptionError(`{resume}: no checkpoint in ${out} (expected ${join(out, 'checkpoint-<step>')})`);
   const latest = resume?.latest ?? null;
   const { settings, options } = runSettings(opts);
@@ -358,7 +378,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   // The data is checked before anything slow happens.
   if (opts.doTrain) await task.checkTrainData?.(microBatch);
 
-  const evaluator = opts.doEval ? await task.createEvaluator!(threads) : null;
+  const evaluator = opts.doEval && leader ? await task.createEvaluator!(threads) : null;
   const numParameters = specs.reduce((s, p) => s + p.shape.reduce((a, d) => a * d, 1), 0);
   const base = { task: task.name, outputDir: out, modelDir: out, settings, threads, numParameters };
   const tensors = (values: Map<string, Float32Array>): Feeds => Object.fromEntries(specs.map((s) => [s.name, hostTensor('float32', values.get(s.name)!, s.shape)]));
@@ -420,6 +440,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
       seed: opts.seed,
       threads,
       execution: opts.execution,
+      collective: W,
     },
     task,
   );
@@ -463,9 +484,16 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     };
   }
 
+  if (W && W.size > 1) {
+    // Every worker starts from worker 0's state: parameters, slots, step, data cursor, loss scale.
+    state = shareStart(W, trainer, state);
+    startStep = state.global_step;
+  }
+  state.workers = W?.size ?? 1;
+
   let data;
   try {
-    data = task.openTrainData(microBatch, resumedFrom ? state.data_cursor : null);
+    data = task.openTrainData(microBatch, resumedFrom || state.global_step > 0 ? state.data_cursor : null);
   } catch (e) {
     // The cursor's complaint names the file it came from.
     if (resumedFrom && e instanceof UserError && e.message.startsWith('dataset cursor: ')) {
@@ -491,7 +519,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   const writeState = (): string => {
     const t = performance.now();
     state.global_step = step;
-    state.rng = { dropout_seed: opts.seed, next_dropout_step: step * K };
+    state.rng = { dropout_seed: opts.seed, next_dropout_step: step * perUpdate };
     state.data_cursor = data.cursor();
     state.elapsed_seconds = elapsedBefore + trainSeconds;
     if (trainer.lossScaler) state.loss_scale = trainer.lossScaler.state();
@@ -534,10 +562,17 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     },
   });
   const stopOnInterrupt = async (): Promise<void> => {
-    const signal = interrupt.signal;
+    let signal = interrupt.signal;
+    // Workers stop together, at the same step: mpirun passes the signal to all of them, but not
+    // at the same instant.
+    if (W && W.size > 1) {
+      const flag = Float64Array.of(signal === 'SIGTERM' ? 2 : signal ? 1 : 0);
+      await W.allreduceSumAsync(flag);
+      if (!signal && flag[0] > 0) signal = flag[0] >= 2 ? 'SIGTERM' : 'SIGINT';
+    }
     if (!signal) return;
     // Not at step 0: a checkpoint of the initial weights resumes as starting over does.
-    if (saveOnInterrupt && step > 0 && latestCheckpoint(out)?.step !== step) {
+    if (leader && saveOnInterrupt && step > 0 && latestCheckpoint(out)?.step !== step) {
       await trainer.syncToHost();
       // No evaluation: the run resumed from here must evaluate, and pick the best, exactly as an
       // uninterrupted one does.
@@ -558,7 +593,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     while (step < N) {
       await stopOnInterrupt();
       const micro: B[] = [];
-      for (let k = 0; k < K; k++) micro.push(await data.next());
+      for (let k = 0; k < perUpdate; k++) micro.push(await data.next());
       const r = await trainer.step(step, micro);
       trainSeconds += r.seconds;
       if (r.lossScale?.overflow) {
@@ -606,12 +641,15 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
         const metrics = Object.fromEntries(Object.entries(r.outputs).filter(([k]) => !k.endsWith('_loss')));
         state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate, grad_norm: r.gradNorm });
       }
-      if (step % opts.saveCheckpointsSteps === 0 || step === N) await saveAt();
+      if (step % opts.saveCheckpointsSteps === 0 || step === N) {
+        if (W && W.size > 1) await checkSameParameters(W, trainer, step);
+        if (leader) await saveAt();
+      }
     }
     // A run resumed from its final checkpoint has nothing left to do but what follows.
     if (evaluator && !state.evals.some((e) => e.step === step)) await saveAt();
     await trainer.syncToHost();
-    saveHfModel(out, config, specs, trainer.parameterValues(), { ...task.saveOptions, spmModelFile: opts.spmModelFile, extraMetadata: { global_step: String(step) } });
+    if (leader) saveHfModel(out, config, specs, trainer.parameterValues(), { ...task.saveOptions, spmModelFile: opts.spmModelFile, extraMetadata: { global_step: String(step) } });
     // Training is done; a signal that came during the last step still stops before the results.
     await stopOnInterrupt();
   } finally {
@@ -622,7 +660,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   const finalEval = state.evals.find((e) => e.step === step) ?? null;
   if (finalEval) writeAtomic(join(out, 'eval_results.txt'), task.evalResultsText(finalEval));
   let results: LoopResult['results'] = null;
-  if (task.writeResults) {
+  if (task.writeResults && leader) {
     // The best checkpoint when the run evaluated (as the original's best trial), else the final model.
     const bestDir = join(out, BEST_DIR);
     const best = state.best && existsSync(join(bestDir, MODEL_FILE)) ? state.best : null;
@@ -650,6 +688,37 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   };
   progress.summary(summaryLines(r, task), summaryData(r));
   return r;
+}
+
+/**
+ * Worker 0's starting state on every worker: the training state as JSON, then each parameter and
+ * optimizer slot, broadcast in the manifest's order. Returns the state (worker 0's own on it).
+ */
+function shareStart<B>(w: Workers, trainer: Trainer<B>, state: TrainingState): TrainingState {
+  const text = new TextEncoder().encode(w.rank === 0 ? JSON.stringify(state) : '');
+  const length = Int32Array.of(text.length);
+  w.bcast(length, 0);
+  const buf = w.rank === 0 ? text : new Uint8Array(length[0]);
+  w.bcast(buf, 0);
+  const shared = w.rank === 0 ? state : (JSON.parse(new TextDecoder().decode(buf)) as TrainingState);
+  const params = trainer.parameterValues();
+  for (const v of params.values()) w.bcast(v, 0);
+  const slots = trainer.slotValues();
+  for (const n of trainer.slotNames) w.bcast(slots.get(n)!, 0);
+  if (w.rank !== 0) {
+    trainer.setState(params, slots);
+    if (trainer.lossScaler && shared.loss_scale) trainer.lossScaler.restore(shared.loss_scale, 'the state worker 0 sent');
+  }
+  return shared;
+}
+
+/** At a checkpoint: the workers' parameters must be the same bytes (a digest of each compared). */
+async function checkSameParameters<B>(w: Workers, trainer: Trainer<B>, step: number): Promise<void> {
+  const hash = createHash('sha256');
+  for (const v of trainer.parameterValues().values()) hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  const digests = w.allgather(new Uint8Array(hash.digest())).map((d) => Buffer.from(d).toString('hex'));
+  const odd = digests.findIndex((d) => d !== digests[0]);
+  if (odd >= 0) throw new UserError(`step ${step}: worker ${odd}'s parameters differ from worker 0's (digests ${digests[odd].slice(0, 12)} vs ${digests[0].slice(0, 12)}): the workers no longer train the same model`);
 }
 
 export function summaryLines(r: LoopResult, task: Pick<Task<unknown>, 'evalLine'>): string[] {

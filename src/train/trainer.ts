@@ -358,6 +358,7 @@ export class Trainer<B> {
     const combined = [...this.training.losses, ...this.training.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
     const scale = this.lossScaler?.scale;
     const r = await this.parallel!.run(step, micro, this.state, scale, combined);
+    killPoint('mid-step', step + 1);
     const finite = r.next !== null;
     if (r.next) this.state = r.next;
     this.lossScaler?.update(finite);

@@ -4,6 +4,7 @@
  * loop (src/train/loop.ts: checkpoints, evaluation at each, the best checkpoint by masked-LM
  * accuracy in best/, exact resume after a kill, the final model in the output directory).
  */
+import type { Workers } from '../../train/data-parallel.ts';
 import type { ExecutionOptions } from '../../backends/target.ts';
 import { loadAlbertConfig, type AlbertConfig } from '../../model/config.ts';
 import { modelParams } from '../../model/params.ts';
@@ -18,6 +19,8 @@ import type { EvalResult } from './evaluate.ts';
 import { pretrainingTask } from './task.ts';
 
 export interface PretrainOptions {
+  /** Data-parallel workers (MPI), as the training loop takes them. */
+  workers?: Workers;
   /** Training TFRecord files (required with doTrain). */
   inputFiles?: string[];
   /** Held-out TFRecord files; default: the input files, as the original evaluates. */
@@ -131,6 +134,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     spmModelFile: opts.spmModelFile,
     noMemoryCheck: opts.noMemoryCheck,
     execution: opts.execution,
+    workers: opts.workers,
     progress: opts.progress,
     initialValues: async () => {
       if (opts.initCheckpoint) {
