@@ -109,19 +109,7 @@ export class Trainer<B> {
   static async create<B>(opts: TrainerOptions, task: BatchFeeder<B>): Promise<Trainer<B>> {
     if (opts.collective && opts.collective.size > 1) return Trainer.createParallel(opts, task, opts.collective);
     const t0 = performance.now();
-    const compiled = compileModel({
-      config: opts.config,
-      head: opts.graph.head,
-      numLabels: opts.graph.numLabels,
-      numChoices: opts.graph.numChoices,
-      maxPredictions: opts.graph.maxPredictions,
-      mode: 'train',
-      fusion: opts.execution?.fusion,
-      recompute: opts.execution?.recompute,
-      mixedPrecision: opts.execution?.mixedPrecision,
-      maxSeqLength: opts.maxSeqLength,
-      train: { ...opts.train, optimizer: opts.optimizer, gradAccum: opts.gradAccum ?? 1 },
-    });
+    const compiled = compileStep(opts, { gradAccum: opts.gradAccum ?? 1 });
     const t1 = performance.now();
     const training = compiled.manifest.training;
     if (!training) throw new Error('compileModel returned a train graph without its training manifest');
@@ -152,21 +140,7 @@ export class Trainer<B> {
     const device = opts.execution?.device ?? CPU;
     if (device.name === 'webgpu') throw new OptionError('{device} webgpu: data-parallel training runs on cpu or cuda');
     const t0 = performance.now();
-    const stage = (s: 'gradients' | 'update'): CompiledModel =>
-      compileModel({
-        config: opts.config,
-        head: opts.graph.head,
-        numLabels: opts.graph.numLabels,
-        numChoices: opts.graph.numChoices,
-        maxPredictions: opts.graph.maxPredictions,
-        mode: 'train',
-        fusion: opts.execution?.fusion,
-        recompute: opts.execution?.recompute,
-        mixedPrecision: opts.execution?.mixedPrecision,
-        maxSeqLength: opts.maxSeqLength,
-        train: { ...opts.train, optimizer: opts.optimizer, gradAccum: 1, stage: s },
-      });
-    const [gradients, update] = [stage('gradients'), stage('update')];
+    const [gradients, update] = [compileStep(opts, { gradAccum: 1, stage: 'gradients' }), compileStep(opts, { gradAccum: 1, stage: 'update' })];
     const t1 = performance.now();
     const target = targetFor(device);
     const open = (c: CompiledModel): Promise<Executable> => target.open(c.model, { threads: opts.threads ?? availableParallelism(), memPattern: false, outputsOnDevice: [] });
@@ -366,6 +340,23 @@ export class Trainer<B> {
     const lossScale = scale !== undefined ? { lossScale: { scale, overflow: !finite } } : {};
     return { step, finite, loss: r.loss, outputs: r.outputs, learningRate: r.learningRate, gradNorm: r.gradNorm, ...lossScale, tokens, seconds: (performance.now() - t0) / 1000 };
   }
+}
+
+/** The training step (or one stage of it) of the trainer's head, as its options say. */
+function compileStep(opts: TrainerOptions, train: Pick<TrainSettings, 'gradAccum' | 'stage'>): CompiledModel {
+  return compileModel({
+    config: opts.config,
+    head: opts.graph.head,
+    numLabels: opts.graph.numLabels,
+    numChoices: opts.graph.numChoices,
+    maxPredictions: opts.graph.maxPredictions,
+    mode: 'train',
+    fusion: opts.execution?.fusion,
+    recompute: opts.execution?.recompute,
+    mixedPrecision: opts.execution?.mixedPrecision,
+    maxSeqLength: opts.maxSeqLength,
+    train: { ...opts.train, optimizer: opts.optimizer, ...train },
+  });
 }
 
 /** The outputs that become the next run's parameters and slots (what may stay on a device). */

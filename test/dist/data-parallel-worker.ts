@@ -7,29 +7,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { loadMpi } from '../../src/dist/mpi.ts';
-import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
-import { modelParams } from '../../src/model/params.ts';
-import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
-import { Trainer } from '../../src/train/trainer.ts';
-import { countingBatch, PRED, SEQ } from '../train/helpers.ts';
+import { tinyTrainer } from '../train/helpers.ts';
+import { workerBatches } from './data-parallel-worker-batches.ts';
 
 const prefix = process.argv[2];
 const mixedPrecision = process.argv.includes('--fp16');
 const mpi = loadMpi();
 mpi.init();
-const cfg = presetConfig('tiny')!;
-const trainer = await Trainer.create(
-  { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 1, numTrainSteps: 10, seed: 7, threads: 1, gradAccum: 1, collective: mpi, execution: { mixedPrecision } },
-  pretrainingBatches,
-);
-const r = new InitRng(3);
-trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+const trainer = await tinyTrainer({ collective: mpi, numWarmupSteps: 1, numTrainSteps: 10, mixedPrecision });
 const losses: number[] = [];
 for (let step = 0; step < 3; step++) {
   // Every worker builds every micro-batch of the update; the trainer takes its own.
-  const micro = Array.from({ length: mpi.size }, (_, i) => countingBatch(3 + i, 100 + step * mpi.size + i));
-  const res = await trainer.step(step, micro);
+  const res = await trainer.step(step, workerBatches(step, mpi.size));
   losses.push(res.loss);
 }
 const params = trainer.parameterValues();

@@ -6,32 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findOnPath } from '../../src/dist/launch.ts';
+import { mpiSkipReason } from './helpers.ts';
 import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
 import { modelParams } from '../../src/model/params.ts';
-import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
-import { Trainer } from '../../src/train/trainer.ts';
-import { countingBatch, PRED, SEQ } from '../train/helpers.ts';
+import { tinyTrainer } from '../train/helpers.ts';
+import { workerBatches } from './data-parallel-worker-batches.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function whyNot(): string | undefined {
-  if (findOnPath('mpirun') === undefined) return 'mpirun is not on PATH (apt-get install openmpi-bin to run the MPI tests)';
-  try {
-    createRequire(import.meta.url)('koffi');
-  } catch {
-    return 'koffi (optional dependency) is not installed';
-  }
-  return undefined;
-}
-const SKIP = whyNot();
+const SKIP = mpiSkipReason();
 
 function twoWorkers(prefix: string, extra: string[] = []): Promise<{ code: number | null; stderr: string }> {
   const args = ['-np', '2', '--oversubscribe', '--bind-to', 'none'];
@@ -54,18 +42,9 @@ function twoWorkers(prefix: string, extra: string[] = []): Promise<{ code: numbe
 
 /** One worker accumulating both workers' micro-batches: the reference. */
 async function oneWorker(mixedPrecision: boolean): Promise<{ params: Map<string, Float32Array>; names: string[]; losses: number[] }> {
-  const cfg = presetConfig('tiny')!;
-  const trainer = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 1, numTrainSteps: 10, seed: 7, threads: 1, gradAccum: 2, execution: { mixedPrecision } },
-    pretrainingBatches,
-  );
-  const r = new InitRng(3);
-  trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+  const trainer = await tinyTrainer({ gradAccum: 2, numWarmupSteps: 1, numTrainSteps: 10, mixedPrecision });
   const losses: number[] = [];
-  for (let step = 0; step < 3; step++) {
-    const micro = [0, 1].map((i) => countingBatch(3 + i, 100 + step * 2 + i));
-    losses.push((await trainer.step(step, micro)).loss);
-  }
+  for (let step = 0; step < 3; step++) losses.push((await trainer.step(step, workerBatches(step, 2))).loss);
   return { params: trainer.parameterValues(), names: trainer.parameterNames, losses };
 }
 

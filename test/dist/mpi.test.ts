@@ -8,24 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findOnPath } from '../../src/dist/launch.ts';
+import { mpiSkipReason } from './helpers.ts';
 import { loadMpi } from '../../src/dist/mpi.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function whyNot(): string | undefined {
-  if (findOnPath('mpirun') === undefined) return 'mpirun is not on PATH (apt-get install openmpi-bin to run the MPI tests)';
-  try {
-    createRequire(import.meta.url)('koffi');
-  } catch {
-    return 'koffi (optional dependency) is not installed';
-  }
-  return undefined;
-}
-const SKIP = whyNot();
+const SKIP = mpiSkipReason();
 
 function skipped(t: TestContext): boolean {
   if (SKIP === undefined) return false;

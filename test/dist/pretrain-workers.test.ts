@@ -6,25 +6,15 @@
  * with the reason, where mpirun or koffi is missing.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { findOnPath } from '../../src/dist/launch.ts';
+import { mpiSkipReason } from './helpers.ts';
 import { readSafetensors } from '../../src/model/weights/safetensors.ts';
 import { albert, tinyFlags, writeCountingRecords } from '../train/helpers.ts';
 
-function whyNot(): string | undefined {
-  if (findOnPath('mpirun') === undefined) return 'mpirun is not on PATH (apt-get install openmpi-bin to run the MPI tests)';
-  try {
-    createRequire(import.meta.url)('koffi');
-  } catch {
-    return 'koffi (optional dependency) is not installed';
-  }
-  return undefined;
-}
-const SKIP = whyNot();
+const SKIP = mpiSkipReason();
 
 describe('albert pretrain --workers 2', { timeout: 300_000 }, () => {
   it('equals --grad-accum 2, repeats its bytes, and resumes exactly after one rank is killed', async (t) => {

@@ -6,24 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { probeInChild } from '../../src/backends/doctor.ts';
-import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
-import { modelParams } from '../../src/model/params.ts';
-import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
-import { Trainer } from '../../src/train/trainer.ts';
-import { countingBatch, PRED, SEQ } from './helpers.ts';
-
-const cfg = presetConfig('tiny')!;
-
-async function make(device: 'cpu' | 'cuda', mixedPrecision: boolean): Promise<Trainer<ReturnType<typeof countingBatch>>> {
-  const tr = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, execution: { device: { name: device }, mixedPrecision } },
-    pretrainingBatches,
-  );
-  const r = new InitRng(3);
-  tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
-  return tr;
-}
+import { countingBatch, tinyTrainer } from './helpers.ts';
 
 describe('training on CUDA', () => {
   let unusable: string | null = null;
@@ -39,7 +22,7 @@ describe('training on CUDA', () => {
         t.skip(unusable);
         return;
       }
-      const [cpu, gpu] = [await make('cpu', mixedPrecision), await make('cuda', mixedPrecision)];
+      const [cpu, gpu] = [await tinyTrainer({ mixedPrecision }), await tinyTrainer({ device: 'cuda', mixedPrecision })];
       for (let step = 0; step < 3; step++) {
         const b = countingBatch(4, 70 + step);
         const [x, y] = [await cpu.step(step, [b]), await gpu.step(step, [b])];

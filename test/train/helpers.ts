@@ -10,6 +10,11 @@ import { pretrainingExample, type TrainingInstance } from '../../src/tasks/pretr
 import { TFRecordWriter } from '../../src/data/tfrecord.ts';
 import type { PretrainingBatch } from '../../src/tasks/pretraining/dataset.ts';
 import { rng } from '../helpers/random.ts';
+import { presetConfig } from '../../src/model/config.ts';
+import { InitRng, initialValues } from '../../src/model/init.ts';
+import { modelParams } from '../../src/model/params.ts';
+import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
+import { Trainer, type TrainerOptions } from '../../src/train/trainer.ts';
 import { albertWith, ROOT, type Run } from '../helpers/cli.ts';
 export type { Run };
 
@@ -104,4 +109,20 @@ export function countingBatch(B: number, seed: number): PretrainingBatch {
     b.next_sentence_labels[i] = x.nextSentenceLabel;
   }
   return b;
+}
+
+/**
+ * A Trainer of the tiny pretraining step (LAMB, lr 0.01, seed 7, one thread) with fresh weights
+ * from InitRng(3): the common start of the device, mixed-precision and data-parallel tests.
+ */
+export async function tinyTrainer(o: Partial<Pick<TrainerOptions, 'gradAccum' | 'lossScale' | 'collective' | 'numWarmupSteps' | 'numTrainSteps'>> & { device?: 'cpu' | 'webgpu' | 'cuda'; mixedPrecision?: boolean } = {}): Promise<Trainer<PretrainingBatch>> {
+  const cfg = presetConfig('tiny')!;
+  const { device = 'cpu', mixedPrecision = false, ...rest } = o;
+  const tr = await Trainer.create(
+    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, ...rest, execution: { device: { name: device }, mixedPrecision } },
+    pretrainingBatches,
+  );
+  const r = new InitRng(3);
+  tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
+  return tr;
 }

@@ -5,29 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
-import { modelParams } from '../../src/model/params.ts';
-import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
 import { DynamicLossScale } from '../../src/train/loss-scale.ts';
-import { Trainer } from '../../src/train/trainer.ts';
 import type { LossScaleSettings } from '../../src/train/loss-scale.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { albert, countingBatch, PRED, SEQ, tinyFlags, writeCountingRecords } from './helpers.ts';
+import { albert, countingBatch, tinyFlags, tinyTrainer, writeCountingRecords } from './helpers.ts';
 
-const cfg = presetConfig('tiny')!;
-
-async function trainer(mixedPrecision: boolean, lossScale?: LossScaleSettings, gradAccum = 1): Promise<Trainer<ReturnType<typeof countingBatch>>> {
-  const tr = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, gradAccum, execution: { mixedPrecision }, lossScale },
-    pretrainingBatches,
-  );
-  const r = new InitRng(3);
-  tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
-  return tr;
-}
+const trainer = (mixedPrecision: boolean, lossScale?: LossScaleSettings, gradAccum = 1) => tinyTrainer({ mixedPrecision, lossScale, gradAccum });
 
 const copy = (m: Map<string, Float32Array>): Map<string, Float32Array> => new Map([...m].map(([k, v]) => [k, Float32Array.from(v)]));
 

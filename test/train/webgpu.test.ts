@@ -10,13 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { probeInChild } from '../../src/backends/doctor.ts';
-import { presetConfig } from '../../src/model/config.ts';
-import { InitRng, initialValues } from '../../src/model/init.ts';
-import { modelParams } from '../../src/model/params.ts';
 import { readSafetensors } from '../../src/model/weights/safetensors.ts';
-import { pretrainingBatches } from '../../src/tasks/pretraining/task.ts';
-import { Trainer } from '../../src/train/trainer.ts';
-import { albert, countingBatch, PRED, SEQ, tinyFlags, writeCountingRecords } from './helpers.ts';
+import { albert, countingBatch, tinyFlags, tinyTrainer, writeCountingRecords } from './helpers.ts';
 
 /**
  * |a - b| <= tol * (the tensor's largest |b|, at least 1e-3). The two providers round
@@ -29,17 +24,6 @@ function assertNear(a: Float32Array, b: Float32Array, what: string, tol = 1e-2):
   let scale = 1e-3;
   for (const v of b) scale = Math.max(scale, Math.abs(v));
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-}
-
-const cfg = presetConfig('tiny')!;
-async function make(device: 'cpu' | 'webgpu', mixedPrecision = false): Promise<Trainer<ReturnType<typeof countingBatch>>> {
-  const tr = await Trainer.create(
-    { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, execution: { device: { name: device }, mixedPrecision } },
-    pretrainingBatches,
-  );
-  const r = new InitRng(3);
-  tr.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
-  return tr;
 }
 
 describe('training on WebGPU', () => {
@@ -55,7 +39,7 @@ describe('training on WebGPU', () => {
       t.skip(unusable);
       return;
     }
-    const [cpu, gpu] = [await make('cpu'), await make('webgpu')];
+    const [cpu, gpu] = [await tinyTrainer(), await tinyTrainer({ device: 'webgpu' })];
     for (let step = 0; step < 3; step++) {
       const b = countingBatch(4, 20 + step);
       const [x, y] = [await cpu.step(step, [b]), await gpu.step(step, [b])];
@@ -80,7 +64,7 @@ describe('training on WebGPU', () => {
       t.skip(unusable);
       return;
     }
-    const [cpu, gpu] = [await make('cpu', true), await make('webgpu', true)];
+    const [cpu, gpu] = [await tinyTrainer({ mixedPrecision: true }), await tinyTrainer({ device: 'webgpu', mixedPrecision: true })];
     for (let step = 0; step < 3; step++) {
       const b = countingBatch(4, 50 + step);
       const [x, y] = [await cpu.step(step, [b]), await gpu.step(step, [b])];
