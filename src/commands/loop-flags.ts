@@ -6,6 +6,7 @@
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from './base.ts';
 import { deviceFlag, kernelFlags } from './kernel-flags.ts';
+import { workersFlag } from './workers.ts';
 
 export const loopFlags = {
   'keep-checkpoint-max': Flags.integer({ default: 5, min: 0, description: 'keep the newest this many checkpoints (0: all)' }),
@@ -27,6 +28,7 @@ export const loopFlags = {
   json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
   ...kernelFlags(),
   device: deviceFlag,
+  workers: workersFlag,
 };
 
 /**

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { executionOf } from './kernel-flags.ts';
-import { joinWorkers, quietUnlessLeader, workersFlag } from './workers.ts';
+import { joinWorkers, quietUnlessLeader } from './workers.ts';
 import { loopFlags, loopProgressOptions } from './loop-flags.ts';
 import { numberFlag } from './number-flag.ts';
 import { UserError } from '../ir/errors.ts';
@@ -29,7 +29,6 @@ export default class Pretrain extends AlbertCommand {
 
   static override flags = {
     ...loopFlags,
-    workers: workersFlag,
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
     'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),

@@ -12,29 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { albert, albertWith, assertOneLineError } from '../helpers/cli.ts';
 import { rng } from '../helpers/random.ts';
-
-const POS = ['good', 'great', 'fine', 'nice', 'happy', 'glad', 'bright', 'warm'];
-const NEG = ['bad', 'poor', 'sad', 'dull', 'cold', 'dark', 'weak', 'grim'];
-const FILLER = ['the', 'a', 'movie', 'book', 'day', 'it', 'was', 'is', 'very', 'so', 'and', 'this', 'that', 'story', 'plot', 'man', 'woman', 'dog'];
-
-/** A WordPiece vocabulary of the generated words: no tokenizer training needed. */
-function writeVocab(dir: string): string {
-  const path = join(dir, 'vocab.txt');
-  writeFileSync(path, `${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...POS, ...NEG, ...FILLER].join('\n')}\n`);
-  return path;
-}
-
-type Rand = () => number;
-const pick = <T,>(r: Rand, xs: T[]): T => xs[Math.floor(r() * xs.length)];
-
-/** A sentence of filler words with `k` positive and 3 - k negative words (k in 0..3). */
-function sentence(r: Rand, k: number): string {
-  const s = Array.from({ length: 2 + Math.floor(r() * 4) }, () => pick(r, FILLER));
-  for (let i = 0; i < 3; i++) s.splice(Math.floor(r() * (s.length + 1)), 0, pick(r, i < k ? POS : NEG));
-  return s.join(' ');
-}
-
-const k4 = (r: Rand): number => Math.floor(r() * 4);
+import { k4, sentence, writeMrpc, writeVocab } from '../helpers/glue-data.ts';
 
 type FlagMap = Record<string, string | true | undefined>;
 
@@ -52,24 +30,6 @@ function trainFlags(steps: number, batch = 16): FlagMap {
 
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 const evalJson = (out: string): Record<string, number> => JSON.parse(readFileSync(join(out, 'eval_results.json'), 'utf8')) as Record<string, number>;
-
-/** MRPC layout: Quality, #1 ID, #2 ID, #1 String, #2 String; label 1 when the two sentences have 3 or more positive words together. */
-function writeMrpc(dir: string, seed: number): string {
-  const r = rng(seed);
-  const d = join(dir, 'MRPC');
-  mkdirSync(d, { recursive: true });
-  for (const [split, n] of [['train', 600], ['dev', 200], ['test', 30]] as const) {
-    const rows = ['Quality\t#1 ID\t#2 ID\t#1 String\t#2 String'];
-    for (let i = 0; i < n; i++) {
-      const a = k4(r);
-      const b = k4(r);
-      const label = split === 'test' ? String(i) : String(a + b >= 3 ? 1 : 0);
-      rows.push(`${label}\t${1000 + i}\t${2000 + i}\t${sentence(r, a)}\t${sentence(r, b)}`);
-    }
-    writeFileSync(join(d, `${split}.tsv`), `${rows.join('\n')}\n`);
-  }
-  return d;
-}
 
 describe('albert finetune glue', () => {
   it('learns a sentence-pair task in the MRPC layout and writes the original\'s and the GLUE server\'s files', async () => {

@@ -3,6 +3,7 @@
  * run_classifier.py's, in kebab case, plus ours. Values a user leaves out of the GLUE command
  * take run_glue.sh's for the task (so those flags have no oclif default there).
  */
+import { joinWorkers, quietUnlessLeader } from '../workers.ts';
 import { executionOf } from '../kernel-flags.ts';
 import { Flags } from '@oclif/core';
 import { loopFlags, loopProgressOptions } from '../loop-flags.ts';
@@ -51,7 +52,8 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
   const { createProgress } = await import('../../train/progress.ts');
   const { resumePoint } = await import('../../train/loop.ts');
   const outputDir = flags['output-dir'] as string;
-  const progress = snakeSummary(await createProgress({
+  const workers = await joinWorkers(flags as { workers?: number });
+  const progress = quietUnlessLeader(workers, snakeSummary(await createProgress({
     label: 'finetune',
     tty: process.stderr.isTTY === true && !flags.json,
     json: flags.json as boolean,
@@ -59,7 +61,7 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
     metricsStartStep: () => resumePoint(outputDir)?.latest.step ?? 0,
     logEverySteps: flags['log-every-steps'] as number | undefined,
     ...loopProgressOptions(flags),
-  }));
+  })));
   return {
     progress,
     options: {
@@ -88,6 +90,7 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
       execution: executionOf(flags),
+      workers,
       resume: flags.resume,
       exportDir: flags['export-dir'],
       progress,

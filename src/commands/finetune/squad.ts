@@ -1,3 +1,4 @@
+import { joinWorkers, quietUnlessLeader } from '../workers.ts';
 import { Flags } from '@oclif/core';
 import { executionOf } from '../kernel-flags.ts';
 import { loopFlags, loopProgressOptions } from '../loop-flags.ts';
@@ -62,7 +63,8 @@ export default class FinetuneSquad extends AlbertCommand {
     const { createProgress } = await import('../../train/progress.ts');
     const { resumePoint } = await import('../../train/loop.ts');
     const outputDir = flags['output-dir'];
-    const progress = snakeSummary(await createProgress({
+    const workers = await joinWorkers(flags);
+    const progress = quietUnlessLeader(workers, snakeSummary(await createProgress({
       label: 'finetune',
       tty: process.stderr.isTTY === true && !flags.json,
       json: flags.json,
@@ -70,7 +72,7 @@ export default class FinetuneSquad extends AlbertCommand {
       metricsStartStep: () => resumePoint(outputDir)?.latest.step ?? 0,
       logEverySteps: flags['log-every-steps'],
       ...loopProgressOptions(flags),
-    }));
+    })));
     const r = await finetuneSquad({
       version: flags.version as '1.1' | '2.0',
       head: flags.head as 'squad' | 'squad2' | undefined,
@@ -111,6 +113,7 @@ export default class FinetuneSquad extends AlbertCommand {
       skipNonfiniteSteps: flags['skip-nonfinite-steps'],
       noMemoryCheck: flags['no-memory-check'],
       execution: executionOf(flags),
+      workers,
       allowNonFinite: flags['allow-nonfinite-weights'],
       progress,
     });

@@ -17,6 +17,7 @@
  * original picks its best trial the same way), otherwise from the final model. The saved
  * config.json carries the label names (id2label), so predict and export show them.
  */
+import type { Workers } from '../../train/data-parallel.ts';
 import type { ExecutionOptions } from '../../backends/target.ts';
 import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
@@ -71,6 +72,8 @@ export interface ClassificationData {
 
 export interface FinetuneOptions {
   outputDir: string;
+  /** Data-parallel workers (MPI), as the training loop takes them; worker 0 alone writes results. */
+  workers?: Workers;
   initCheckpoint?: string;
   /** Load weights holding NaN or Inf instead of refusing them (for debugging; loadCheckpoint's allowNonFinite). */
   allowNonFinite?: boolean;
@@ -178,12 +181,13 @@ export async function finetuneClassifier(data: ClassificationData, o: FinetuneOp
   checkThreads(o.threads);
   checkProbability(o.dropoutProb, 'dropoutProb');
   checkProbability(o.albertDropoutRate, 'albertDropoutRate');
-  // The output directory is this run's until it returns (the loop takes the same lock again).
-  const lock = lockOutputDir(o.outputDir, `finetune ${data.name}`, (l) => o.progress.note(l));
+  // The output directory is this run's until it returns (the loop takes the same lock again);
+  // of a data-parallel run's workers, worker 0's alone.
+  const lock = !o.workers || o.workers.rank === 0 ? lockOutputDir(o.outputDir, `finetune ${data.name}`, (l) => o.progress.note(l)) : null;
   try {
     return await finetuneLocked(data, o);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -253,6 +257,7 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
       execution: o.execution,
+      workers: o.workers,
       resume: o.resume,
       taskSettings: {
         ...data.settings,
@@ -266,6 +271,8 @@ async function finetuneLocked(data: ClassificationData, o: FinetuneOptions): Pro
     });
   }
 
+  // The other workers are done: worker 0 writes the results and the export.
+  if (loop && o.workers && o.workers.rank !== 0) return { loop, resultsFrom: loop.modelDir, eval: null, files: [] };
   // ---- results: written by the loop from its best (or final) model; without training, from the given one ----
   let results = loop?.results ?? null;
   if (!loop) {

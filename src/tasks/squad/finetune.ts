@@ -6,6 +6,7 @@
  * and, when the predict file has answers, the official scores (eval_results.json), evaluating at
  * every checkpoint and keeping the best by F1.
  */
+import type { Workers } from '../../train/data-parallel.ts';
 import type { ExecutionOptions } from '../../backends/target.ts';
 import { hostTensor } from '../../backends/target.ts';
 import { existsSync } from 'node:fs';
@@ -73,6 +74,8 @@ export interface SquadFinetuneOptions {
   noMemoryCheck?: boolean;
   /** Where the step runs (default: the CPU), its fused kernels and what it recomputes (default: all fused, attention recomputed). */
   execution?: ExecutionOptions;
+  /** Data-parallel workers (MPI), as the training loop takes them; worker 0 alone writes files. */
+  workers?: Workers;
   allowNonFinite?: boolean;
   progress: ProgressSink;
 }
@@ -105,12 +108,13 @@ function spmOf(o: SquadFinetuneOptions): string {
 }
 
 export async function finetuneSquad(o: SquadFinetuneOptions): Promise<SquadFinetuneResult> {
-  // The output directory is this run's until it returns (the loop takes the same lock again).
-  const lock = lockOutputDir(o.outputDir, `finetune squad v${o.version}`, (l) => o.progress.note(l));
+  // The output directory is this run's until it returns (the loop takes the same lock again);
+  // of a data-parallel run's workers, worker 0's alone.
+  const lock = !o.workers || o.workers.rank === 0 ? lockOutputDir(o.outputDir, `finetune squad v${o.version}`, (l) => o.progress.note(l)) : null;
   try {
     return await finetuneLocked(o);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -148,6 +152,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       return cached;
     }
     const f = squadFeatures(examples, tokenizer, { ...featureOpts, training });
+    if (o.workers && o.workers.rank !== 0) return f;
     await writeSquadFeatureFile(featureFile, key, f);
     progress.note(`wrote the windows of ${file} to ${featureFile}`);
     return f;
@@ -229,6 +234,7 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       skipNonfiniteSteps: o.skipNonfiniteSteps,
       noMemoryCheck: o.noMemoryCheck,
       execution: o.execution,
+      workers: o.workers,
       resume: o.resume,
       taskSettings: {
         version: { value: o.version, option: 'version' },
@@ -242,6 +248,8 @@ async function finetuneLocked(o: SquadFinetuneOptions): Promise<SquadFinetuneRes
       initialValues,
     });
     results = loop.results;
+    // The other workers are done: worker 0 writes the predictions and the export.
+    if (o.workers && o.workers.rank !== 0) return { loop, results: null, files: [] };
   } else {
     // Prediction only: the output directory's best or final model, else the initial checkpoint.
     let from: string;

@@ -1,0 +1,44 @@
+/**
+ * `albert finetune glue --workers 2` (MRPC layout, tiny config): equal to one worker with
+ * --grad-accum 2 within 1e-6; worker 0 alone evaluates and writes the results. Skipped, with the
+ * reason, where mpirun or koffi is missing.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readSafetensors } from '../../src/model/weights/safetensors.ts';
+import { albert } from '../helpers/cli.ts';
+import { writeMrpc, writeVocab } from '../helpers/glue-data.ts';
+import { mpiSkipReason } from './helpers.ts';
+
+const SKIP = mpiSkipReason();
+
+describe('albert finetune glue --workers 2', { timeout: 300_000 }, () => {
+  it('equals --grad-accum 2; worker 0 writes the evaluation', async (t) => {
+    if (SKIP) {
+      t.diagnostic(SKIP);
+      t.skip(SKIP);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'albert-ft-workers-'));
+    const data = writeMrpc(dir, 5);
+    const vocab = writeVocab(dir);
+    const run = (out: string, extra: string[]) =>
+      albert('finetune', 'glue', '--task-name', 'MRPC', '--data-dir', data, '--vocab-file', vocab, '--output-dir', join(dir, out), '--albert-config-file', 'tiny',
+        '--max-seq-length', '24', '--albert-dropout-rate', '0', '--dropout-prob', '0', '--threads', '1', '--do-train', '--do-eval', '--train-batch-size', '8',
+        '--learning-rate', '1e-3', '--train-step', '4', '--warmup-step', '1', '--save-checkpoints-steps', '2', '--eval-batch-size', '32', ...extra);
+    const [one, two] = [await run('one', ['--grad-accum', '2']), await run('two', ['--workers', '2'])];
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.code, 0, two.stderr);
+    assert.ok(existsSync(join(dir, 'two', 'eval_results.txt')));
+    const [a, b] = [readSafetensors(join(dir, 'two', 'model.safetensors')).tensors, readSafetensors(join(dir, 'one', 'model.safetensors')).tensors];
+    for (const [name, v] of b) {
+      const [want, got] = [v.data as Float32Array, a.get(name)!.data as Float32Array];
+      let scale = 1e-3;
+      for (const x of want) scale = Math.max(scale, Math.abs(x));
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-6 * scale, `${name}[${i}]: ${got[i]} vs ${want[i]}`);
+    }
+  });
+});
