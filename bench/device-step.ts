@@ -8,8 +8,12 @@
  * for overflow, and the ratio to the CPU's float32 step in the same run. Each case runs in its
  * own process; a device that cannot open the step prints why and the run goes on.
  *
+ * A `-loop<S>` suffix (cpu-loop4, cuda-loop8) runs S steps per session run (the ONNX Loop of
+ * --steps-per-run): parameters and slots stay inside onnxruntime between them; the figure is per
+ * step.
+ *
  *   node --import tsx bench/device-step.ts [--config base] [--batch 8] [--seq 128] [--steps 3]
- *        [--only cpu,cpu-fp16,webgpu,webgpu-fp16,cuda,cuda-fp16] [--threads N]
+ *        [--only cpu,cpu-fp16,cpu-loop4,webgpu,webgpu-fp16,cuda,cuda-fp16,cuda-loop4] [--threads N]
  *
  * On this project's machines there is no GPU: webgpu runs on Mesa's software Vulkan driver
  * (use --config tiny there), cuda prints that it cannot open. On a GPU machine:
@@ -46,15 +50,20 @@ async function deviceCase(name: string): Promise<CaseResult> {
   const cfg = loadAlbertConfig(config);
   const predictions = Math.min(P, S);
   const mixedPrecision = name.endsWith('-fp16');
+  const loop = Number(/-loop(\d+)$/.exec(name)?.[1] ?? 1);
   try {
     const trainer = await Trainer.create(
-      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name.replace(/-fp16$/, '')), mixedPrecision } },
+      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name.replace(/-(fp16|loop\d+)$/, '')), mixedPrecision } },
       pretrainingBatches,
     );
     const r = new InitRng(2);
     trainer.setState(new Map(modelParams(cfg, 'pretraining').map((s) => [s.name, initialValues(s.init, s.shape.reduce((a, d) => a * d, 1), r)])));
     let overflows = 0;
     const t = await timeSteps(steps, async (i) => {
+      if (loop > 1) {
+        const batches = Array.from({ length: loop }, (_, j) => syntheticPretrainingBatch(B, S, predictions, cfg.vocabSize, i * loop + j));
+        return (await trainer.steps(i * loop, batches))[0];
+      }
       const res = await trainer.step(i, [syntheticPretrainingBatch(B, S, predictions, cfg.vocabSize, i)]);
       if (res.lossScale?.overflow) overflows++;
       return res;

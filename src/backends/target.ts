@@ -21,6 +21,8 @@ export interface ExecutionOptions extends KernelOptions {
   device?: Device;
   /** Mixed precision (float16 matrix products with float32 master weights; passes/autocast.ts). */
   mixedPrecision?: boolean;
+  /** Training: optimizer steps per session run (an ONNX Loop; backends/onnx/multi-step.ts). Default 1. */
+  stepsPerRun?: number;
 }
 
 /**

@@ -45,12 +45,19 @@ export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompu
   return { fusion: fusionOf(flags), recompute: flags.recompute as RecomputeMode | undefined, ...(flags.fp16 === true ? { mixedPrecision: true } : {}) };
 }
 
+/** `--steps-per-run` for the training commands. */
+export const stepsPerRunFlag = Flags.integer({
+  min: 1,
+  description: 'optimizer steps per onnxruntime session run (an ONNX Loop over stacked batches; parameters and optimizer state stay inside onnxruntime between them): for CUDA, where each run moves them over PCIe; same results as 1. float32, --grad-accum 1, cpu or cuda',
+});
+
 /** `--device` for the training commands: where the step runs. */
 export const deviceFlag = Flags.string({
   default: 'cpu',
   description: 'where the training step runs: cpu, webgpu (parameters and optimizer state stay on the device between steps) or cuda[:N]; `albert doctor` says which work here',
 });
 
-export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string; fp16?: unknown }): ExecutionOptions {
-  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}) };
+export function executionOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompute?: string; device?: string; fp16?: unknown; 'steps-per-run'?: unknown }): ExecutionOptions {
+  const steps = flags['steps-per-run'];
+  return { ...kernelsOf(flags), ...(flags.device ? { device: parseDevice(flags.device) } : {}), ...(typeof steps === 'number' && steps > 1 ? { stepsPerRun: steps } : {}) };
 }

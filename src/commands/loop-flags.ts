@@ -5,7 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from './base.ts';
-import { deviceFlag, kernelFlags } from './kernel-flags.ts';
+import { deviceFlag, kernelFlags, stepsPerRunFlag } from './kernel-flags.ts';
 import { workersFlag } from './workers.ts';
 
 export const loopFlags = {
@@ -28,6 +28,7 @@ export const loopFlags = {
   json: Flags.boolean({ default: false, description: 'print JSON lines (steps, evals, checkpoints, summary) on stdout' }),
   ...kernelFlags(),
   device: deviceFlag,
+  'steps-per-run': stepsPerRunFlag,
   workers: workersFlag,
 };
 

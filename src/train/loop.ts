@@ -365,6 +365,10 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   if (opts.trainBatchSize % perUpdate !== 0) throw new OptionError(`{trainBatchSize} ${opts.trainBatchSize} does not split into ${perUpdate} equal micro-batches (${W ? `${W.size} workers x ` : ''}{gradAccum} ${K})`);
   if (W && !opts.doTrain) throw new OptionError('evaluation alone runs in one process: leave out mpirun (or {workers}) with {doEval} and no {doTrain}');
   const microBatch = opts.trainBatchSize / perUpdate;
+  const stepsPerRun = opts.execution?.stepsPerRun ?? 1;
+  if (stepsPerRun > 1 && (perUpdate > 1 || opts.execution?.mixedPrecision || opts.execution?.device?.name === 'webgpu')) {
+    throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in float32, on cpu or cuda, in one process: not with {gradAccum} > 1, {fp16}, {device} webgpu or data-parallel workers');
+  }
   const threads = opts.threads ?? availableParallelism();
   const { config, specs } = opts;
 
@@ -592,58 +596,69 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
     if (startStep === 0 && N > 0) progress.note(`compiled the training step in ${trainer.compileSeconds.toFixed(2)} s (${trainer.compiled.stats.nodes} nodes); ${numParameters.toLocaleString('en-US')} parameters; ${threads} thread${threads === 1 ? '' : 's'}`);
     while (step < N) {
       await stopOnInterrupt();
-      const micro: B[] = [];
-      for (let k = 0; k < perUpdate; k++) micro.push(await data.next());
-      const r = await trainer.step(step, micro);
-      trainSeconds += r.seconds;
-      if (r.lossScale?.overflow) {
-        // Mixed precision: an overflow is the loss scaler's business (the update was skipped and
-        // the scale halved), unless no scale is small enough: then the run has diverged.
-        if (trainer.lossScaler!.scale < MIN_LOSS_SCALE) {
-          const last = latestCheckpoint(out);
-          throw new UserError(`step ${step + 1}: the gradients are not finite even at a loss scale of ${r.lossScale.scale}: training diverged (last good checkpoint: ${last ? last.dir : 'none yet'})`);
+      // With several steps per session run: as many as fit before the next checkpoint.
+      const count = Math.min(stepsPerRun, N - step, opts.saveCheckpointsSteps - (step % opts.saveCheckpointsSteps));
+      let results: StepResult[];
+      if (count > 1) {
+        const batches: B[] = [];
+        for (let i = 0; i < count; i++) batches.push(await data.next());
+        results = await trainer.steps(step, batches);
+      } else {
+        const micro: B[] = [];
+        for (let k = 0; k < perUpdate; k++) micro.push(await data.next());
+        results = [await trainer.step(step, micro)];
+      }
+      for (const r of results) {
+        trainSeconds += r.seconds;
+        if (r.lossScale?.overflow) {
+          // Mixed precision: an overflow is the loss scaler's business (the update was skipped and
+          // the scale halved), unless no scale is small enough: then the run has diverged.
+          if (trainer.lossScaler!.scale < MIN_LOSS_SCALE) {
+            const last = latestCheckpoint(out);
+            throw new UserError(`step ${step + 1}: the gradients are not finite even at a loss scale of ${r.lossScale.scale}: training diverged (last good checkpoint: ${last ? last.dir : 'none yet'})`);
+          }
+        } else if (!r.finite) {
+          const what = Number.isFinite(r.loss) ? `the gradient norm is ${r.gradNorm}` : `the loss is ${r.loss}`;
+          if (!opts.skipNonfiniteSteps) {
+            const last = latestCheckpoint(out);
+            throw new OptionError(
+              `step ${step + 1}: ${what}; training stopped, parameters and checkpoints left as they were (last good checkpoint: ${last ? last.dir : 'none yet'}); {skipNonfiniteSteps} skips such steps`,
+            );
+          }
+          state.skipped_steps.push(step + 1);
         }
-      } else if (!r.finite) {
-        const what = Number.isFinite(r.loss) ? `the gradient norm is ${r.gradNorm}` : `the loss is ${r.loss}`;
-        if (!opts.skipNonfiniteSteps) {
-          const last = latestCheckpoint(out);
-          throw new OptionError(
-            `step ${step + 1}: ${what}; training stopped, parameters and checkpoints left as they were (last good checkpoint: ${last ? last.dir : 'none yet'}); {skipNonfiniteSteps} skips such steps`,
-          );
+        step += 1;
+        tokens += r.tokens;
+        recent.push(r);
+        if (recent.length > 20) recent.shift();
+        if (r.finite) {
+          losses.push(r.loss);
+          if (losses.length > 20) losses.shift();
         }
-        state.skipped_steps.push(step + 1);
-      }
-      step += 1;
-      tokens += r.tokens;
-      recent.push(r);
-      if (recent.length > 20) recent.shift();
-      if (r.finite) {
-        losses.push(r.loss);
-        if (losses.length > 20) losses.shift();
-      }
-      const secs = recent.reduce((a, x) => a + x.seconds, 0);
-      const tps = recent.reduce((a, x) => a + x.tokens, 0) / Math.max(secs, 1e-9);
-      progress.step({
-        step,
-        total: N,
-        loss: r.loss,
-        ...r.outputs,
-        learning_rate: r.learningRate,
-        grad_norm: r.gradNorm,
-        seconds: r.seconds,
-        tokens_per_second: tps,
-        // Steps left at the recent pace, and the evaluations and checkpoints left at this run's pace so far.
-        eta_seconds: estimateEta({ step, total: N, every: opts.saveCheckpointsSteps, secondsPerStep: secs / recent.length, evalSeconds: evalTimes, checkpointSeconds: checkpointTimes }),
-        ...(r.lossScale ? { loss_scale: r.lossScale.scale } : {}),
-        ...(r.finite ? {} : { skipped: true }),
-      });
-      if (r.finite && (step % historyEvery === 0 || step === N)) {
-        const metrics = Object.fromEntries(Object.entries(r.outputs).filter(([k]) => !k.endsWith('_loss')));
-        state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate, grad_norm: r.gradNorm });
-      }
-      if (step % opts.saveCheckpointsSteps === 0 || step === N) {
-        if (W && W.size > 1) await checkSameParameters(W, trainer, step);
-        if (leader) await saveAt();
+        const secs = recent.reduce((a, x) => a + x.seconds, 0);
+        const tps = recent.reduce((a, x) => a + x.tokens, 0) / Math.max(secs, 1e-9);
+        progress.step({
+          step,
+          total: N,
+          loss: r.loss,
+          ...r.outputs,
+          learning_rate: r.learningRate,
+          grad_norm: r.gradNorm,
+          seconds: r.seconds,
+          tokens_per_second: tps,
+          // Steps left at the recent pace, and the evaluations and checkpoints left at this run's pace so far.
+          eta_seconds: estimateEta({ step, total: N, every: opts.saveCheckpointsSteps, secondsPerStep: secs / recent.length, evalSeconds: evalTimes, checkpointSeconds: checkpointTimes }),
+          ...(r.lossScale ? { loss_scale: r.lossScale.scale } : {}),
+          ...(r.finite ? {} : { skipped: true }),
+        });
+        if (r.finite && (step % historyEvery === 0 || step === N)) {
+          const metrics = Object.fromEntries(Object.entries(r.outputs).filter(([k]) => !k.endsWith('_loss')));
+          state.history.push({ step, loss: r.loss, ...metrics, learning_rate: r.learningRate, grad_norm: r.gradNorm });
+        }
+        if (step % opts.saveCheckpointsSteps === 0 || step === N) {
+          if (W && W.size > 1) await checkSameParameters(W, trainer, step);
+          if (leader) await saveAt();
+        }
       }
     }
     // A run resumed from its final checkpoint has nothing left to do but what follows.

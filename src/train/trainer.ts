@@ -21,6 +21,9 @@ import type { AlbertConfig } from '../model/config.ts';
 import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
 import { DynamicLossScale, type LossScaleSettings } from './loss-scale.ts';
 import { mergedTraining, ParallelStep, type Collective } from './data-parallel.ts';
+import { MULTI_STEP_NAMES, multiStepModel, type MultiStepSpec } from '../backends/onnx/multi-step.ts';
+import { encodeModel } from '../backends/onnx/emit.ts';
+import { onnx } from '../backends/onnx/proto.ts';
 import type { TrainingManifest } from '../manifest.ts';
 import { killPoint } from './kill-points.ts';
 import type { BatchFeeder, Feeds, TaskGraph } from './task.ts';
@@ -86,6 +89,8 @@ export class Trainer<B> {
   sessionSeconds = 0;
   /** Parameters and optimizer slots by graph input name: the tensors fed to the next run. */
   private state: Feeds = {};
+  /** The Loop over several steps (steps()), opened at its first use. */
+  private multiStep: { session: Executable; combined: string[] } | null = null;
   /** The dynamic loss scale of a mixed-precision step (null in float32). */
   readonly lossScaler: DynamicLossScale | null;
   private inputNames: string[] = [];
@@ -340,6 +345,67 @@ export class Trainer<B> {
     const lossScale = scale !== undefined ? { lossScale: { scale, overflow: !finite } } : {};
     return { step, finite, loss: r.loss, outputs: r.outputs, learningRate: r.learningRate, gradNorm: r.gradNorm, ...lossScale, tokens, seconds: (performance.now() - t0) / 1000 };
   }
+
+  /**
+   * Takes steps first, first + 1, ... on `batches` (one micro-batch each) in one session run: the
+   * step graph in an ONNX Loop (backends/onnx/multi-step.ts), parameters and slots carried inside
+   * onnxruntime between the steps. A non-finite step leaves the state as it was, as step() does.
+   * One micro-batch per update, float32, on the CPU or CUDA.
+   */
+  async steps(first: number, batches: B[]): Promise<StepResult[]> {
+    if (batches.length === 0) return [];
+    if (this.gradAccum !== 1 || this.parallel || this.lossScaler) throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in float32, in one process: not with {gradAccum} > 1, {fp16} or data-parallel workers');
+    if (this.stateOnDevice) throw new OptionError('{stepsPerRun} keeps the state inside onnxruntime already: not with {device} webgpu');
+    const t0 = performance.now();
+    const multi = (this.multiStep ??= await this.openMultiStep());
+    const o = this.opts;
+    const N = MULTI_STEP_NAMES;
+    const feeds: Feeds = {
+      [N.initial(STEP_INPUTS.globalStep)]: int32Scalar(first),
+      [STEP_INPUTS.learningRate]: float32Scalar(o.learningRate),
+      [STEP_INPUTS.warmupSteps]: int32Scalar(o.numWarmupSteps),
+      [STEP_INPUTS.trainSteps]: int32Scalar(o.numTrainSteps),
+    };
+    if (this.training.dropout) feeds[this.training.dropout.seed] = int32Scalar(o.seed);
+    for (const h of this.training.handoff) if (h.input !== STEP_INPUTS.globalStep) feeds[N.initial(h.input)] = this.state[h.input];
+    for (const f of this.training.frozen) feeds[f] = this.state[f];
+    const each = batches.map((b) => this.task.feeds(b));
+    for (const name of Object.keys(each[0])) feeds[N.stacked(name)] = stackTensors(each.map((f) => f[name]));
+    const run: Feeds = {};
+    for (const n of multi.session.inputNames) {
+      if (!feeds[n]) throw new Error(`multi-step graph input "${n}" has no feed`);
+      run[n] = feeds[n];
+    }
+    const out = (await multi.session.run(run)) as Feeds;
+    const next: Feeds = { ...this.state };
+    for (const h of this.training.handoff) if (h.input !== STEP_INPUTS.globalStep) next[h.input] = out[N.final(h.output)];
+    this.state = next;
+    const seconds = (performance.now() - t0) / 1000 / batches.length;
+    const at = (name: string, i: number): number => Number((out[N.collected(name)].data as Float32Array)[i]);
+    return batches.map((b, i) => {
+      const loss = at('loss', i);
+      const gradNorm = at('grad_norm', i);
+      const outputs = Object.fromEntries(multi.combined.map((n) => [n, at(n, i)]));
+      return { step: first + i, finite: Number.isFinite(loss) && Number.isFinite(gradNorm), loss, outputs, learningRate: at('learning_rate_used', i), gradNorm, tokens: this.task.tokens(b), seconds };
+    });
+  }
+
+  private async openMultiStep(): Promise<{ session: Executable; combined: string[] }> {
+    const t = this.training;
+    const combined = [...t.losses, ...t.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
+    const state = new Set([...t.handoff.map((h) => h.input), ...t.frozen, ...t.scalarInputs.map((x) => x.name), ...(t.dropout ? [t.dropout.seed, t.dropout.step] : [])]);
+    const spec: MultiStepSpec = {
+      perStep: this.inputNames.filter((n) => !state.has(n)),
+      carried: t.handoff.map((h) => ({ input: h.input, output: h.output })),
+      ungated: [STEP_INPUTS.globalStep],
+      derived: t.dropout ? [{ input: t.dropout.step, from: STEP_INPUTS.globalStep }] : [],
+      collected: [...new Set(['loss', ...combined, 'learning_rate_used', 'grad_norm'])],
+      gate: ['loss', 'grad_norm'],
+    };
+    const model = encodeModel(multiStepModel(onnx.ModelProto.decode(this.compiled.model), spec));
+    const session = await this.target.open(model, { threads: this.threads, memPattern: false, outputsOnDevice: [] });
+    return { session, combined };
+  }
 }
 
 /** The training step (or one stage of it) of the trainer's head, as its options say. */
@@ -357,6 +423,16 @@ function compileStep(opts: TrainerOptions, train: Pick<TrainSettings, 'gradAccum
     maxSeqLength: opts.maxSeqLength,
     train: { ...opts.train, optimizer: opts.optimizer, ...train },
   });
+}
+
+/** Per-step tensors of one input stacked along a new leading axis. */
+function stackTensors(ts: HostTensor[]): HostTensor {
+  const first = ts[0];
+  const n = first.data.length;
+  const Ctor = (first.data as Float32Array).constructor as new (n: number) => Float32Array;
+  const data = new Ctor(n * ts.length);
+  ts.forEach((t, i) => data.set(t.data as Float32Array, i * n));
+  return hostTensor(first.type as 'float32', data, [ts.length, ...first.dims]);
 }
 
 /** The outputs that become the next run's parameters and slots (what may stay on a device). */
