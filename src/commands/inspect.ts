@@ -20,15 +20,16 @@ function parseDims(specs: string[] | undefined): Record<string, number> {
 export default class Inspect extends AlbertCommand {
   static override summary = 'Report on a model: op histogram, parameters, FLOPs, activation memory and the graph.';
   static override description =
-    'Inspects a model.onnx file (ours or anyone\'s; a manifest.json beside it adds the parameters it names), or the graph `albert compile` would emit for --config/--head/--mode. FLOPs and memory are computed for --batch-size and --seq-length; other symbolic sizes are guessed and the guess is stated (set them with --dim).';
+    'Inspects a model.onnx file (ours or anyone\'s; a manifest.json beside it adds the parameters it names), an `albert compile` or `albert export` output directory, or the graph `albert compile` would emit for --config/--head/--mode. --format html writes one self-contained page: the graph drawn as collapsible scope boxes (the block ALBERT\'s layers share drawn once), with search, and beside it the parameters, FLOPs per scope and live activation bytes over the schedule with the peak. --format dot draws one cluster per scope for Graphviz; --format json (or --json) is one document with the report and the graph. FLOPs and memory are computed for --batch-size and --seq-length; other symbolic sizes are guessed and the guess is stated (set them with --dim). Parameters are counted when some op reads them, so a config, its compiled model.onnx and its export agree.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> build/tiny/model.onnx',
     '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode grad --format html --out base.html',
-    '<%= config.bin %> <%= command.id %> --config tiny --head classifier --num-labels 3 --format dot | dot -Tsvg > tiny.svg',
+    '<%= config.bin %> <%= command.id %> web/albert-base-v2 --format html --out export.html',
+    '<%= config.bin %> <%= command.id %> --config base --head pretraining --format dot | dot -Tsvg > base.svg',
   ];
 
   static override args = {
-    model: Args.string({ required: false, description: 'an ONNX model file' }),
+    model: Args.string({ required: false, description: 'an ONNX model file, or a directory holding model.onnx or onnx/model.onnx' }),
   };
 
   static override flags = {
@@ -39,7 +40,8 @@ export default class Inspect extends AlbertCommand {
     'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
     'keep-einsum': Flags.boolean({ default: false, description: 'show the graph before einsum lowering (with --config)' }),
     ...kernelFlags(),
-    format: Flags.string({ char: 'f', options: [...FORMATS], default: 'text', description: 'output format' }),
+    format: Flags.string({ char: 'f', options: [...FORMATS], description: 'output format (default text)' }),
+    json: Flags.boolean({ default: false, description: 'the same as --format json' }),
     'batch-size': Flags.integer({ min: 1, default: 8, description: 'batch size for FLOPs and memory figures' }),
     'seq-length': Flags.integer({ min: 1, default: 128, description: 'sequence length for FLOPs and memory figures' }),
     dim: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'value of another symbolic size for the figures, NAME=N (repeatable), e.g. predictions=20' }),
@@ -50,13 +52,17 @@ export default class Inspect extends AlbertCommand {
     const { args, flags } = await this.parse(Inspect);
     if (args.model && flags.config) throw new UserError('give either a model file or --config, not both');
     if (!args.model && !flags.config) throw new UserError('give a model file to inspect, or --config with --head');
+    if (flags.json && flags.format !== undefined && flags.format !== 'json') throw new UserError(`--json asks for --format json, not ${flags.format}: give one of them`);
+    const format = (flags.json ? 'json' : flags.format ?? 'text') as (typeof FORMATS)[number];
     const figureOpts = { batchSize: flags['batch-size'], seqLength: flags['seq-length'], dims: parseDims(flags.dim) };
     const lib = await import('../inspect/index.ts');
     let text: string;
     if (args.model) {
       const file = lib.readOnnxFile(args.model);
-      const report = lib.analyzeOnnx(file, figureOpts);
-      text = lib.render(flags.format as (typeof FORMATS)[number], report, () => lib.onnxGraphView(file));
+      // The graph model gives the report its memory figures, so it is made for every format.
+      const model = lib.onnxGraphModel(file, figureOpts);
+      const report = lib.analyzeOnnx(file, figureOpts, model);
+      text = lib.render(format, report, () => model);
     } else {
       if (!flags.head) throw new UserError('--config needs --head');
       const { buildModelGraph } = await import('../compile.ts');
@@ -71,7 +77,7 @@ export default class Inspect extends AlbertCommand {
       });
       const source = `config ${flags.config}, head ${flags.head}, mode ${flags.mode}`;
       const report = lib.analyzeGraph(graph, { ...figureOpts, source });
-      text = lib.render(flags.format as (typeof FORMATS)[number], report, () => lib.irGraphView(graph));
+      text = lib.render(format, report, () => lib.irGraphModel(graph, figureOpts));
     }
     if (flags.out) {
       const { writeAtomic } = await import('../util/atomic-write.ts');

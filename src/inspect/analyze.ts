@@ -1,9 +1,9 @@
 /** Figures about an IR graph: op histogram, parameters, FLOPs and activation memory. */
 import { byteSize } from '../ir/dtype.ts';
-import { formatType, type Graph, type Node, type Value } from '../ir/graph.ts';
+import type { Graph, Node, Value } from '../ir/graph.ts';
 import { printGraph } from '../ir/printer.ts';
 import { DimBinding, type FigureOptions } from './dims.ts';
-import type { GraphView, InspectReport, OpRow, ParamRow } from './report.ts';
+import type { InspectReport, OpRow, ParamRow } from './report.ts';
 
 export interface AnalyzeOptions extends FigureOptions {
   /** Where the graph came from, for the report's heading. */
@@ -78,7 +78,12 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): InspectReport
   const ops = [...rows.values()].sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
   if (uncounted.size) notes.push(`ops without a FLOP count, taken as 0: ${[...uncounted].sort().join(', ')}`);
 
-  const params: ParamRow[] = g.params().map((v) => {
+  // What the graph uses: a parameter no op reads (the pooler of an MLM graph) is not counted, so
+  // the count agrees with the compiled file and the export, which drop it.
+  const outputs = new Set(g.outputs.map((o) => o.value));
+  const unused = g.params().filter((v) => v.uses.length === 0 && !outputs.has(v));
+  if (unused.length) notes.push(`${unused.length} parameters no op reads are not counted: ${unused.map((v) => v.input!.name).join(', ')}`);
+  const params: ParamRow[] = g.params().filter((v) => !unused.includes(v)).map((v) => {
     const info = v.input!;
     const size = dims.numel(v.shape);
     return {
@@ -119,22 +124,4 @@ export function analyzeGraph(g: Graph, opts: AnalyzeOptions = {}): InspectReport
     notes,
   };
   return report;
-}
-
-/** The graph's wiring for the dot renderer. */
-export function irGraphView(g: Graph): GraphView {
-  // Graph inputs go by their names, other values by their printed ids (%12).
-  const name = (v: Value): string => (v.input ? v.input.name : v.toString());
-  return {
-    name: g.name,
-    sources: g.inputs.map((v) => ({ name: name(v), kind: v.input!.role, type: formatType(v.type) })),
-    nodes: g.nodes.map((n) => ({
-      op: n.op.name,
-      type: n.outputs.map((o) => formatType(o.type)).join(', '),
-      ...(n.scope ? { scope: n.scope } : {}),
-      inputs: n.inputs.map(name),
-      outputs: n.outputs.map(name),
-    })),
-    outputs: g.outputs.map((o) => ({ name: o.name, value: name(o.value), type: formatType(o.value.type) })),
-  };
 }

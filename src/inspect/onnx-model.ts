@@ -3,13 +3,14 @@
  * plus graph inputs a manifest.json beside it names as parameters), inputs and outputs, MatMul and
  * Gemm FLOPs where the file carries the shapes, and a listing of the nodes.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../ir/errors.ts';
 import { onnx, type ModelProto } from '../backends/onnx/proto.ts';
 import type onnxProto from 'onnx-proto';
 import { DimBinding, type FigureOptions } from './dims.ts';
-import type { GraphView, InspectReport, IoRow, OpRow, ParamRow, ShownDim } from './report.ts';
+import type { GraphModel } from './graph-model.ts';
+import type { InspectReport, IoRow, OpRow, ParamRow, ShownDim } from './report.ts';
 
 type Int64 = number | { toNumber(): number };
 // Decoded messages are typed by their I* interfaces (every field optional).
@@ -30,7 +31,14 @@ export interface OnnxFile {
   model: ModelProto;
   /** The parameters listed by a manifest.json next to the model, if there is one. */
   manifestParams?: ManifestParam[];
+  /** The whole manifest.json (`albert compile` writes it), when it is ours. */
+  manifest?: Record<string, unknown>;
+  /** An export directory's config.json (HF layout, `albert export` writes it), parsed as JSON. */
+  exportConfig?: { path: string; json: unknown };
 }
+
+/** Where the model file of an export directory or a compile output directory is. */
+const MODEL_IN_DIR = ['model.onnx', join('onnx', 'model.onnx')];
 
 const ELEM: Record<number, [string, number]> = {
   1: ['float32', 4], 2: ['uint8', 1], 3: ['int8', 1], 4: ['uint16', 2], 5: ['int16', 2], 6: ['int32', 4],
@@ -38,21 +46,36 @@ const ELEM: Record<number, [string, number]> = {
   13: ['uint64', 8], 16: ['bfloat16', 2],
 };
 
-function elemName(t: number | null | undefined): string {
+export function elemName(t: number | null | undefined): string {
   return ELEM[t ?? 0]?.[0] ?? `elem_type_${t ?? 0}`;
 }
 
-function elemBytes(t: number | null | undefined): number {
+export function elemBytes(t: number | null | undefined): number {
   return ELEM[t ?? 0]?.[1] ?? 0;
 }
 
-function toNum(x: Int64 | null | undefined): number {
+export function toNum(x: Int64 | null | undefined): number {
   if (x === null || x === undefined) return 0;
   return typeof x === 'number' ? x : x.toNumber();
 }
 
-/** Reads and decodes model.onnx, and the manifest.json beside it when present. */
-export function readOnnxFile(path: string): OnnxFile {
+/**
+ * Reads and decodes model.onnx, and the manifest.json beside it when present. A directory is taken
+ * as `albert compile`'s output (model.onnx) or `albert export`'s (onnx/model.onnx, config.json).
+ */
+export function readOnnxFile(given: string): OnnxFile {
+  let path = given;
+  let isDir = false;
+  try {
+    isDir = statSync(given).isDirectory();
+  } catch {
+    // reported below, when reading
+  }
+  if (isDir) {
+    const found = MODEL_IN_DIR.map((m) => join(given, m)).find((p) => existsSync(p));
+    if (!found) throw new UserError(`${given}: a directory without ${MODEL_IN_DIR.join(' or ')}`);
+    path = found;
+  }
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -68,8 +91,28 @@ export function readOnnxFile(path: string): OnnxFile {
   if (!model.graph) throw new UserError(`${path}: the ONNX model has no graph`);
   const manifestPath = join(dirname(path), 'manifest.json');
   const file: OnnxFile = { path, model };
-  if (existsSync(manifestPath)) file.manifestParams = readManifestParams(manifestPath);
+  if (existsSync(manifestPath)) {
+    file.manifestParams = readManifestParams(manifestPath);
+    const json = readJson(manifestPath);
+    if (json && typeof json === 'object' && (json as { format?: unknown }).format === 'albert-compiler/manifest@1') file.manifest = json as Record<string, unknown>;
+  }
+  // An export directory: onnx/model.onnx with config.json one level up.
+  const exportDir = basename(dirname(path)) === 'onnx' ? dirname(dirname(path)) : dirname(path);
+  const configPath = join(exportDir, 'config.json');
+  if (!file.manifest && existsSync(configPath)) {
+    const json = readJson(configPath);
+    if (json !== undefined) file.exportConfig = { path: configPath, json };
+  }
   return file;
+}
+
+/** JSON from a file beside the model; undefined when it is not readable JSON (it only adds detail). */
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function readManifestParams(path: string): ManifestParam[] {
@@ -91,7 +134,7 @@ function readManifestParams(path: string): ManifestParam[] {
   });
 }
 
-function shapeOf(v: ValueInfo): ShownDim[] | null {
+export function shapeOf(v: ValueInfo): ShownDim[] | null {
   const shape = v.type?.tensorType?.shape;
   if (!shape) return null;
   return (shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? toNum(d.dimValue) : '?'));
@@ -106,7 +149,7 @@ function formatShown(shape: ShownDim[]): string {
 }
 
 /** MatMul and Gemm FLOPs (2 per multiply-add) where the shapes of their operands are known. */
-function matmulFlops(n: NodeProto, shapes: Map<string, ShownDim[]>, dims: DimBinding): number | null {
+export function matmulFlops(n: NodeProto, shapes: Map<string, ShownDim[]>, dims: DimBinding): number | null {
   const ins = (n.input ?? []).map((x) => shapes.get(x));
   const known = (s: ShownDim[] | undefined): s is ShownDim[] => s !== undefined && !s.includes('?');
   const ev = (d: ShownDim): number => dims.eval(d);
@@ -141,15 +184,20 @@ function matmulFlops(n: NodeProto, shapes: Map<string, ShownDim[]>, dims: DimBin
   return null;
 }
 
-/** Everything `albert inspect` says about an ONNX file. */
-export function analyzeOnnx(file: OnnxFile, opts: FigureOptions = {}): InspectReport {
+/**
+ * Everything `albert inspect` says about an ONNX file. Parameters are counted when some node reads
+ * them (what the graph uses: an inference file from `albert compile` keeps initializers no output
+ * needs, an export drops them), so the counts of a config, its compiled file and its export agree.
+ * `model` (the graph model of the same file) supplies activation memory and HF names it recovered.
+ */
+export function analyzeOnnx(file: OnnxFile, opts: FigureOptions = {}, model?: GraphModel): InspectReport {
   const g = file.model.graph!;
   const dims = new DimBinding(opts);
   const notes: string[] = [];
   const inits = g.initializer ?? [];
   const initNames = new Set(inits.map((t) => t.name ?? ''));
 
-  const rows: ParamRow[] = inits.map((t) => {
+  let rows: ParamRow[] = inits.map((t) => {
     const shape = (t.dims ?? []).map(toNum);
     const size = shape.reduce((a, b) => a * b, 1);
     return { name: t.name ?? '', dtype: elemName(t.dataType), shape, size, bytes: size * elemBytes(t.dataType), source: 'initializer' };
@@ -177,11 +225,27 @@ export function analyzeOnnx(file: OnnxFile, opts: FigureOptions = {}): InspectRe
     }
     notes.push(`parameters include ${paramInputs.size} graph inputs listed in manifest.json`);
   }
-  // Our emitter names initializers after parameters, so the manifest can add HF names to them too.
+  // Our emitter names initializers after parameters, so the manifest can add HF names to them too;
+  // else the graph model may know them (from the rebuilt graph of an export directory).
   const hf = new Map((file.manifestParams ?? []).map((p) => [p.input, p]));
+  const known = new Map((model?.params ?? []).map((p) => [p.name, p]));
   for (const r of rows) {
     const p = hf.get(r.name);
     if (r.source === 'initializer' && p?.hfName) r.hfName = p.hfName;
+    const q = known.get(r.name);
+    if (r.hfName === undefined && q?.hfName !== undefined) {
+      r.hfName = q.hfName;
+      if (q.transposed !== undefined) r.transposed = q.transposed;
+    }
+  }
+  // What the graph uses.
+  const read = new Set<string>();
+  for (const n of g.node ?? []) for (const x of n.input ?? []) read.add(x);
+  for (const o of g.output ?? []) read.add(o.name ?? '');
+  const unused = rows.filter((r) => !read.has(r.name));
+  if (unused.length) {
+    rows = rows.filter((r) => read.has(r.name));
+    notes.push(`${unused.length} parameters no node reads are not counted: ${unused.map((r) => r.name).join(', ')}`);
   }
 
   const counts = new Map<string, OpRow>();
@@ -193,13 +257,23 @@ export function analyzeOnnx(file: OnnxFile, opts: FigureOptions = {}): InspectRe
   }
 
   // Shapes the file states: graph inputs and outputs, value_info, initializers.
-  const shapes = new Map<string, ShownDim[]>();
-  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) {
-    const s = shapeOf(v);
-    if (s) shapes.set(v.name ?? '', s);
-  }
-  for (const r of rows) if (r.source === 'initializer') shapes.set(r.name, r.shape);
+  const shapes = knownShapes(file);
   const flops = onnxFlops(g.node ?? [], shapes, dims, counts);
+
+  let memory: InspectReport['memory'] = null;
+  const m = model?.memory;
+  const outputs = model ? model.nodes.reduce((s, n) => s + n.outputs.length, 0) : 0;
+  if (model && m && m.unknown < outputs) {
+    const peak = model.nodes[m.peakStep];
+    memory = {
+      activationBytes: model.nodes.reduce((s, n) => s + n.outputs.reduce((t, o) => t + (model.values[o].bytes ?? 0), 0), 0),
+      peakLiveBytes: m.peakBytes,
+      peakAt: `${peak.op} ${peak.name}${model.scopes[peak.scope].path ? ` @${model.scopes[peak.scope].path}` : ''}`,
+      note: `node outputs only (initializers, parameters and the batch are not counted); live from producer to last use, in node order; sizes from the shapes the file states${m.unknown ? ` (${m.unknown} of ${outputs} node outputs have none and are not counted)` : ''}`,
+    };
+  } else if (model && m) {
+    notes.push('activation memory unavailable: the file states the shape of no node output (no value_info)');
+  }
 
   const opset = (file.model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   return {
@@ -215,10 +289,22 @@ export function analyzeOnnx(file: OnnxFile, opts: FigureOptions = {}): InspectRe
     inputs: inputs.map((v) => ioRow(v, paramInputs.has(v.name ?? '') ? 'param' : 'input')),
     outputs: (g.output ?? []).map((v) => ioRow(v)),
     flops,
-    memory: null,
+    memory,
     listing: onnxListing(file.model),
     notes,
   };
+}
+
+/** Shapes the file states: graph inputs and outputs, value_info, initializers. */
+export function knownShapes(file: OnnxFile): Map<string, ShownDim[]> {
+  const g = file.model.graph!;
+  const shapes = new Map<string, ShownDim[]>();
+  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) {
+    const s = shapeOf(v);
+    if (s) shapes.set(v.name ?? '', s);
+  }
+  for (const t of g.initializer ?? []) shapes.set(t.name ?? '', (t.dims ?? []).map(toNum));
+  return shapes;
 }
 
 function onnxFlops(nodes: NodeProto[], shapes: Map<string, ShownDim[]>, dims: DimBinding, counts: Map<string, OpRow>): InspectReport['flops'] {
@@ -240,7 +326,7 @@ function onnxFlops(nodes: NodeProto[], shapes: Map<string, ShownDim[]>, dims: Di
   return { total, note: 'MatMul and Gemm only (2 per multiply-add); other ops are not counted' };
 }
 
-function formatAttribute(a: AttributeProto): string {
+export function formatAttribute(a: AttributeProto): string {
   const T = onnx.AttributeProto.AttributeType;
   const list = <X>(xs: X[] | null | undefined, f: (x: X) => string): string => {
     const v = xs ?? [];
@@ -276,28 +362,4 @@ export function onnxListing(model: ModelProto): string {
   lines.push(`  return ${(g.output ?? []).map((o) => `%${o.name}`).join(', ')}`);
   lines.push('}');
   return lines.join('\n');
-}
-
-/** The ONNX graph's wiring for the dot renderer. */
-export function onnxGraphView(file: OnnxFile): GraphView {
-  const g = file.model.graph!;
-  const params = new Set([...(g.initializer ?? []).map((t) => t.name ?? ''), ...(file.manifestParams ?? []).map((p) => p.input)]);
-  const typeOf = (v: ValueInfo): string => `${elemName(v.type?.tensorType?.elemType)}${formatShown(shapeOf(v) ?? ['?'])}`;
-  const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
-  const known = new Map<string, string>();
-  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) known.set(v.name ?? '', typeOf(v));
-  return {
-    name: g.name ?? '',
-    sources: [
-      ...(g.input ?? []).filter((v) => !inits.has(v.name ?? '')).map((v) => ({ name: v.name ?? '', kind: params.has(v.name ?? '') ? ('param' as const) : ('data' as const), type: typeOf(v) })),
-      ...(g.initializer ?? []).map((t) => ({ name: t.name ?? '', kind: 'param' as const, type: `${elemName(t.dataType)}${formatShown((t.dims ?? []).map(toNum))}` })),
-    ],
-    nodes: (g.node ?? []).map((n) => ({
-      op: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType ?? '',
-      type: (n.output ?? []).map((o) => known.get(o) ?? '').filter(Boolean).join(', '),
-      inputs: (n.input ?? []).filter(Boolean),
-      outputs: n.output ?? [],
-    })),
-    outputs: (g.output ?? []).map((o) => ({ name: o.name ?? '', value: o.name ?? '', type: typeOf(o) })),
-  };
 }

@@ -62,12 +62,3 @@ export interface InspectReport {
   listing: string;
   notes: string[];
 }
-
-/** A neutral view of a graph's wiring, for the dot renderer. */
-export interface GraphView {
-  name: string;
-  /** Graph inputs and initializers. */
-  sources: { name: string; kind: 'param' | 'state' | 'data'; type: string }[];
-  nodes: { op: string; type: string; scope?: string; inputs: string[]; outputs: string[] }[];
-  outputs: { name: string; value: string; type: string }[];
-}

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/ir/graph.ts';
 import * as ops from '../../src/ir/ops/index.ts';
-import { analyzeGraph, irGraphView, liveness } from '../../src/inspect/analyze.ts';
+import { analyzeGraph, liveness } from '../../src/inspect/analyze.ts';
+import { irGraphModel } from '../../src/inspect/ir-graph.ts';
 import { DimBinding } from '../../src/inspect/dims.ts';
 import { byteSize } from '../../src/ir/dtype.ts';
 
@@ -100,17 +101,32 @@ describe('inspect analysis of IR graphs', () => {
     assert.equal(d.eval('sequence-length'), 10); // not a product of symbols: one opaque name
   });
 
-  it('notes ops without a FLOP rule and builds a view of the wiring', () => {
+  it('notes ops without a FLOP rule and builds the graph model of the wiring', () => {
     const g = new Graph('view');
     const x = g.input('x', 'float32', [2, 3]);
     const w = g.input('w', 'float32', [3], { role: 'param' });
     g.output('y', ops.reshape(ops.mul(x, w), [6]));
     const r = analyzeGraph(g);
     assert.ok(r.notes.some((n) => n.includes('Reshape')), r.notes.join('; '));
-    const v = irGraphView(g);
-    assert.deepEqual(v.sources.map((s) => [s.name, s.kind]), [['x', 'data'], ['w', 'param']]);
-    assert.deepEqual(v.nodes[0].inputs, ['x', 'w']);
-    assert.deepEqual(v.nodes[1].inputs, v.nodes[0].outputs);
-    assert.equal(v.outputs[0].value, v.nodes[1].outputs[0]);
+    const m = irGraphModel(g);
+    assert.deepEqual(m.inputs.map((i) => [m.values[i].name, m.values[i].role]), [['x', 'data'], ['w', 'param']]);
+    assert.deepEqual(m.nodes[0].inputs, m.inputs);
+    assert.deepEqual(m.nodes[1].inputs, m.nodes[0].outputs);
+    assert.equal(m.values[m.outputs[0].value].producer, 1);
+    assert.deepEqual(m.nodes.map((n) => n.params), [[0], []]);
+    assert.equal(m.params[0].used, true);
+  });
+
+  it('counts only the parameters some op reads, and says which it left out', () => {
+    const g = new Graph('unused');
+    const x = g.input('x', 'float32', [4]);
+    const w = g.input('w', 'float32', [4], { role: 'param' });
+    g.input('pooler/kernel', 'float32', [4, 4], { role: 'param' });
+    g.output('y', ops.mul(x, w));
+    const r = analyzeGraph(g);
+    assert.equal(r.parameters.count, 4);
+    assert.deepEqual(r.parameters.rows.map((p) => p.name), ['w']);
+    assert.ok(r.notes.some((n) => /1 parameters no op reads are not counted: pooler\/kernel/.test(n)), r.notes.join('; '));
+    assert.deepEqual(irGraphModel(g).params.map((p) => [p.name, p.used]), [['w', true], ['pooler/kernel', false]]);
   });
 });

@@ -8,7 +8,7 @@ import { emitModel, encodeModel } from '../../src/backends/onnx/emit.ts';
 import { UserError } from '../../src/ir/errors.ts';
 import { Graph } from '../../src/ir/graph.ts';
 import * as ops from '../../src/ir/ops/index.ts';
-import { analyzeOnnx, onnxGraphView, readOnnxFile, renderDot, renderHtml, renderJson, renderText } from '../../src/inspect/index.ts';
+import { analyzeOnnx, onnxGraphModel, readOnnxFile, renderDot, renderHtml, renderJson, renderText } from '../../src/inspect/index.ts';
 import { assertWellFormedDot } from './helpers.ts';
 
 const FLOAT = 1;
@@ -81,13 +81,21 @@ describe('inspect of ONNX files', () => {
     assert.match(r.listing, /%G = Gemm\{transB=1\}\(%C, %B2\)/);
     assert.match(r.listing, /%W : float32\[4, 3\] initializer/);
 
-    JSON.parse(renderJson(r));
+    const model = onnxGraphModel(file, { batchSize: 8 });
+    JSON.parse(renderJson(r, model));
     assert.match(renderText(r), /FLOPs\s+252 FLOP/);
-    assert.match(renderHtml(r), /<td>Gemm<\/td>/);
-    const dot = renderDot(onnxGraphView(file));
+    assert.match(renderHtml(r, model), /<td>Gemm<\/td>/);
+    // Parameters are P (listed by the manifest), then the initializers W and B2.
+    assert.deepEqual(model.params.map((p) => [p.name, p.hfName, p.used]), [['P', 'p.bias', true], ['W', 'w.weight', true], ['B2', undefined, true]]);
+    assert.deepEqual(model.nodes.map((n) => n.flops), [192, null, 60]);
+    // With the graph model the report has memory figures; H has no shape in the file and is left out, saying so.
+    const withMemory = analyzeOnnx(file, { batchSize: 8 }, model).memory!;
+    assert.equal(withMemory.peakLiveBytes, 8 * 3 * 4 + 2 * 3 * 4); // Y [8, 3] and G [2, 3], live to the end
+    assert.match(withMemory.note, /1 of 3 node outputs have none/);
+    const dot = renderDot(model);
     assertWellFormedDot(dot);
-    assert.match(dot, /"in:P" \[label="P\\nfloat32\[3\]", shape=box/);
-    assert.match(dot, /"in:W" -> "n0"/);
+    assert.match(dot, /"p0@0" \[label="P\\nfloat32\[3\]", shape=box/);
+    assert.match(dot, /"p1@0" -> "n0"/);
   });
 
   it('says FLOPs are unavailable rather than guessing', () => {
