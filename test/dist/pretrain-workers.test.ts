@@ -10,8 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { mpiSkipReason } from './helpers.ts';
-import { readSafetensors } from '../../src/model/weights/safetensors.ts';
+import { assertModelsClose, mpiSkipReason } from './helpers.ts';
 import { albert, tinyFlags, writeCountingRecords } from '../train/helpers.ts';
 
 const SKIP = mpiSkipReason();
@@ -33,13 +32,7 @@ describe('albert pretrain --workers 2', { timeout: 300_000 }, () => {
     const state = JSON.parse(readFileSync(join(dir, 'two', 'checkpoint-2', 'training_state.json'), 'utf8'));
     assert.equal(state.workers, 2);
     assert.equal(state.settings.grad_accum, 2);
-    const [a, b] = [readSafetensors(join(dir, 'two', 'model.safetensors')).tensors, readSafetensors(join(dir, 'one', 'model.safetensors')).tensors];
-    for (const [name, v] of b) {
-      const [want, got] = [v.data as Float32Array, a.get(name)!.data as Float32Array];
-      let scale = 1e-3;
-      for (const x of want) scale = Math.max(scale, Math.abs(x));
-      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-6 * scale, `${name}[${i}]: ${got[i]} vs ${want[i]}`);
-    }
+    assertModelsClose(join(dir, 'two', 'model.safetensors'), join(dir, 'one', 'model.safetensors'));
 
     const again = await albert(flags('again', ['--workers', '2']));
     assert.equal(again.code, 0, again.stderr);
