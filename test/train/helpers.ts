@@ -115,9 +115,11 @@ export function countingBatch(B: number, seed: number): PretrainingBatch {
  * A Trainer of the tiny pretraining step (LAMB, lr 0.01, seed 7, one thread) with fresh weights
  * from InitRng(3): the common start of the device, mixed-precision and data-parallel tests.
  */
-export async function tinyTrainer(o: Partial<Pick<TrainerOptions, 'gradAccum' | 'lossScale' | 'collective' | 'numWarmupSteps' | 'numTrainSteps'>> & { device?: 'cpu' | 'webgpu' | 'cuda'; mixedPrecision?: boolean } = {}): Promise<Trainer<PretrainingBatch>> {
-  const cfg = presetConfig('tiny')!;
-  const { device = 'cpu', mixedPrecision = false, ...rest } = o;
+export async function tinyTrainer(
+  o: Partial<Pick<TrainerOptions, 'gradAccum' | 'lossScale' | 'collective' | 'numWarmupSteps' | 'numTrainSteps'>> & { device?: 'cpu' | 'webgpu' | 'cuda'; mixedPrecision?: boolean; dropout?: number } = {},
+): Promise<Trainer<PretrainingBatch>> {
+  const { device = 'cpu', mixedPrecision = false, dropout = 0, ...rest } = o;
+  const cfg = { ...presetConfig('tiny')!, hiddenDropoutProb: dropout };
   const tr = await Trainer.create(
     { config: cfg, graph: { head: 'pretraining', maxPredictions: PRED }, maxSeqLength: SEQ, optimizer: 'lamb', learningRate: 0.01, numWarmupSteps: 0, numTrainSteps: 100, seed: 7, threads: 1, ...rest, execution: { device: { name: device }, mixedPrecision } },
     pretrainingBatches,

@@ -13,8 +13,9 @@ import { assertOneLineError } from '../helpers/cli.ts';
 import { albert, countingBatch, tinyFlags, tinyTrainer, writeCountingRecords } from './helpers.ts';
 
 describe('several steps per session run', () => {
-  it('equals the steps run one by one, in every output and in the state', async () => {
-    const [single, multi] = [await tinyTrainer(), await tinyTrainer()];
+  it('equals the steps run one by one, in every output and in the state (dropout masks included)', async () => {
+    const [single, multi] = [await tinyTrainer({ dropout: 0.1 }), await tinyTrainer({ dropout: 0.1 })];
+    assert.ok(single.training.dropout, 'the step has dropout');
     const batches = Array.from({ length: 5 }, (_, i) => countingBatch(4, 300 + i));
     const one: StepResult[] = [];
     for (let i = 0; i < 5; i++) one.push(await single.step(i, [batches[i]]));
