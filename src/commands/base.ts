@@ -49,7 +49,7 @@ export function oneLine(message: string): string {
 export abstract class AlbertCommand extends Command {
   /**
    * The flag behind each library option whose flag is not simply its kebab-case name
-   * (config -> --albert-config-file); OptionErrors are shown with the flags the user typed.
+   * (maxPredictions -> --max-predictions-per-seq); OptionErrors are shown with the command's canonical flags (flag-names.ts).
    */
   static optionFlags: Record<string, string> = {};
 

@@ -7,24 +7,28 @@ import { makeDir as makeDirectory } from '../util/make-dir.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
 import { snakeKeys } from './json-keys.ts';
+import { aka } from './flag-names.ts';
 
 
 /** Flags that only a --mode train graph takes. */
 const TRAIN_FLAGS = ['optimizer', 'grad-accum', 'freeze', 'bias-correction', 'weight-decay', 'beta1', 'beta2', 'epsilon', 'clip-norm'] as const;
 
 export default class Compile extends AlbertCommand {
+  // maxPredictions: compileModel's; the flag is the pretraining data's name for the same number.
+  static override optionFlags = { maxPredictions: '--max-predictions-per-seq' };
+
   static override summary = 'Compile an ALBERT model (a head, for inference, gradients or a whole training step) to ONNX.';
   static override description =
-    'Builds the model graph from a config, runs the passes (autodiff for --mode grad and train, the optimizer for --mode train, clean-ups, einsum lowering) and writes model.onnx and manifest.json to --out. A --mode train graph is one optimizer step: (params, optimizer slots, global_step, learning-rate settings, batch) -> (loss, metrics, new params, new slots); manifest.json lists which output feeds which input next time. A summary goes to stderr; --json prints one JSON document on stdout.';
+    'Builds the model graph from a config, runs the passes (autodiff for --mode grad and train, the optimizer for --mode train, clean-ups, einsum lowering) and writes model.onnx and manifest.json to --output-dir. A --mode train graph is one optimizer step: (params, optimizer slots, global_step, learning-rate settings, batch) -> (loss, metrics, new params, new slots); manifest.json lists which output feeds which input next time. A summary goes to stderr; --json prints one JSON document on stdout.';
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --config tiny --head pretraining --mode grad --out build/tiny',
-    '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode train --optimizer lamb --grad-accum 4 --out build/base-train',
-    '<%= config.bin %> <%= command.id %> --config base --head classifier --num-labels 3 --mode train --freeze "^bert/embeddings/" --out build/cls-train',
-    '<%= config.bin %> <%= command.id %> --config albert_config.json --head classifier --num-labels 3 --mode infer --out build/cls',
+    '<%= config.bin %> <%= command.id %> --config tiny --head pretraining --mode grad --output-dir build/tiny',
+    '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode train --optimizer lamb --grad-accum 4 --output-dir build/base-train',
+    '<%= config.bin %> <%= command.id %> --config base --head classifier --num-labels 3 --mode train --freeze "^bert/embeddings/" --output-dir build/cls-train',
+    '<%= config.bin %> <%= command.id %> --config albert_config.json --head classifier --num-labels 3 --mode infer --output-dir build/cls',
   ];
 
   static override flags = {
-    config: Flags.string({ char: 'c', required: true, description: 'preset name (tiny, base, large, ...), a config JSON file, or a directory holding one' }),
+    config: Flags.string({ char: 'c', required: true, ...aka('preset name (tiny, base, large, ...), a config JSON file, or a directory holding one', 'albert-config-file') }),
     head: Flags.string({ required: true, options: [...HEAD_NAMES], description: 'task head on top of the encoder' }),
     mode: Flags.string({
       required: true,
@@ -47,7 +51,7 @@ export default class Compile extends AlbertCommand {
     'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
     'num-choices': Flags.integer({ min: 1, description: 'number of answer choices (multiple-choice head)' }),
     'max-seq-length': Flags.integer({ min: 1, description: 'longest sequence the model will take (checked against max_position_embeddings; seq stays a dynamic dim)' }),
-    'max-predictions': Flags.integer({ min: 1, description: 'masked positions per sequence, the original max_predictions_per_seq (pretraining/mlm; default 20)' }),
+    'max-predictions-per-seq': Flags.integer({ min: 1, ...aka('masked positions per sequence (pretraining/mlm; default 20)', 'max-predictions') }),
     'keep-einsum': Flags.boolean({ default: false, description: 'leave Einsum ops in the graph instead of lowering them' }),
     ...kernelFlags(),
     'dump-after': Flags.string({
@@ -55,10 +59,10 @@ export default class Compile extends AlbertCommand {
       multipleNonGreedy: true,
       delimiter: ',',
       description:
-        'write the IR after this pass to the file <out>/dump-<pass>.txt (repeatable or comma-separated; "all" for every pass); a pass that runs again writes dump-<pass>-2.txt, ...',
+        'write the IR after this pass to the file <output-dir>/dump-<pass>.txt (repeatable or comma-separated; "all" for every pass); a pass that runs again writes dump-<pass>-2.txt, ...',
     }),
     seed: Flags.integer({ description: 'seed for the initial weights of an inference model' }),
-    out: Flags.string({ char: 'o', required: true, description: 'output directory' }),
+    'output-dir': Flags.string({ char: 'o', required: true, ...aka('output directory', 'out') }),
     json: Flags.boolean({ default: false, description: 'print a JSON summary on stdout' }),
   };
 
@@ -71,7 +75,7 @@ export default class Compile extends AlbertCommand {
     const { compileModel, writeCompiled } = await import('../compile.ts');
     const { writeAtomic } = await import('../util/atomic-write.ts');
     const { tryAcquireDirLock } = await import('../util/dir-lock.ts');
-    // One writer per --out (src/util/dir-lock.ts): taken when the first file is about to be
+    // One writer per --output-dir (src/util/dir-lock.ts): taken when the first file is about to be
     // written, released at the end (and on any exit).
     let lock: { release(): void } | null = null;
     const dumps: string[] = [];
@@ -80,10 +84,10 @@ export default class Compile extends AlbertCommand {
       const k = (seen.get(pass) ?? 0) + 1;
       seen.set(pass, k);
       const safe = pass.replace(/[^A-Za-z0-9_.-]+/g, '_');
-      const file = join(flags.out, `dump-${safe}${k > 1 ? `-${k}` : ''}.txt`);
+      const file = join(flags['output-dir'], `dump-${safe}${k > 1 ? `-${k}` : ''}.txt`);
       if (dumps.length === 0) {
-        makeDir(flags.out);
-        lock ??= tryAcquireDirLock(flags.out, 'compile');
+        makeDir(flags['output-dir']);
+        lock ??= tryAcquireDirLock(flags['output-dir'], 'compile');
       }
       writeAtomic(file, `${text}\n`);
       dumps.push(file);
@@ -95,7 +99,7 @@ export default class Compile extends AlbertCommand {
       numLabels: flags['num-labels'],
       numChoices: flags['num-choices'],
       maxSeqLength: flags['max-seq-length'],
-      maxPredictions: flags['max-predictions'],
+      maxPredictions: flags['max-predictions-per-seq'],
       keepEinsum: flags['keep-einsum'],
       ...kernelsOf(flags),
       dumpAfter: flags['dump-after'],
@@ -116,8 +120,8 @@ export default class Compile extends AlbertCommand {
             }
           : undefined,
     });
-    lock ??= tryAcquireDirLock(flags.out, 'compile');
-    const { modelPath, manifestPath } = writeCompiled(compiled, flags.out);
+    lock ??= tryAcquireDirLock(flags['output-dir'], 'compile');
+    const { modelPath, manifestPath } = writeCompiled(compiled, flags['output-dir']);
     lock?.release();
     const s = compiled.stats;
     const top = Object.entries(s.ops)
@@ -127,7 +131,7 @@ export default class Compile extends AlbertCommand {
       .join(', ');
     this.note(`compiled ${flags.config} ${flags.head} (${flags.mode}) in ${s.seconds.toFixed(2)} s`);
     this.note(`  wrote      ${modelPath} (${(compiled.model.length / 1024).toFixed(1)} KiB), ${manifestPath}`);
-    if (dumps.length) this.note(`  dumps      ${dumps.length === 1 ? dumps[0] : `${dumps.length} files dump-*.txt in ${flags.out}`}`);
+    if (dumps.length) this.note(`  dumps      ${dumps.length === 1 ? dumps[0] : `${dumps.length} files dump-*.txt in ${flags['output-dir']}`}`);
     this.note(`  nodes      ${s.nodes} (${Object.keys(s.ops).length} op kinds: ${top}${Object.keys(s.ops).length > 6 ? ', ...' : ''})`);
     this.note(`  parameters ${s.parameters.toLocaleString('en-US')}`);
     const t = compiled.manifest.training;

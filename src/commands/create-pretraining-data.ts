@@ -4,6 +4,7 @@ import type { PretrainingTokenizer } from '../tasks/pretraining/data/create.ts';
 import { AlbertCommand } from './base.ts';
 import { createPretrainingDataOriginalFlags } from './original-flags.ts';
 import { snakeKeys } from './json-keys.ts';
+import { aka } from './flag-names.ts';
 
 /** A number flag (oclif has integers only). */
 const float = Flags.custom<number>({
@@ -24,6 +25,8 @@ export default class CreatePretrainingData extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --input-file a.txt,b.txt --output-file out-0.tfrecord,out-1.tfrecord --spm-model-file m.model --max-seq-length 128 --dupe-factor 5 --meta-data out.json',
   ];
   static override originalFlags = createPretrainingDataOriginalFlags;
+  // randomSeed: createPretrainingData's name for the seed.
+  static override optionFlags = { randomSeed: '--seed' };
 
   static override flags = {
     'input-file': Flags.string({ required: true, description: 'input text files: comma-separated paths or globs (*, ?, [...])' }),
@@ -34,7 +37,7 @@ export default class CreatePretrainingData extends AlbertCommand {
     'do-whole-word-mask': Flags.boolean({ default: true, allowNo: true, description: 'mask all pieces of a word together' }),
     'max-seq-length': Flags.integer({ default: 512, min: 5, description: 'tokens per instance, [CLS] and [SEP]s included' }),
     'max-predictions-per-seq': Flags.integer({ default: 20, min: 1, description: 'most masked positions per instance' }),
-    'random-seed': Flags.integer({ default: 12345, description: 'seed of every random choice' }),
+    seed: Flags.integer({ default: 12345, ...aka('seed of every random choice', 'random-seed') }),
     'dupe-factor': Flags.integer({ default: 40, min: 1, description: 'passes over the input, each with different masks' }),
     'masked-lm-prob': float({ default: 0.15, description: 'share of tokens to mask' }),
     'short-seq-prob': float({ default: 0.1, description: 'probability of a shorter target length for a document' }),
@@ -89,7 +92,7 @@ export default class CreatePretrainingData extends AlbertCommand {
         pieces: spm ? 'sentencepiece' : 'wordpiece',
         maxSeqLength: flags['max-seq-length'],
         maxPredictionsPerSeq: flags['max-predictions-per-seq'],
-        randomSeed: flags['random-seed'],
+        randomSeed: flags.seed,
         dupeFactor: flags['dupe-factor'],
         maskedLmProb: flags['masked-lm-prob'],
         shortSeqProb: flags['short-seq-prob'],

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from './base.ts';
+import { snakeKeys } from './json-keys.ts';
 
 const PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 
@@ -28,7 +29,8 @@ export default class Doctor extends AlbertCommand {
     const failed = [...required].filter((p) => checks.some((c) => c.provider === p) && !lib.usable(checks, p as (typeof PROVIDERS)[number]));
     if (flags.json) {
       const usable = Object.fromEntries((named ?? PROVIDERS).map((p) => [p, lib.usable(checks, p)]));
-      await this.writeStdout(`${JSON.stringify({ usable, checks }, null, 2)}\n`);
+      // usable is keyed by provider name (data).
+      await this.writeStdout(`${JSON.stringify(snakeKeys({ usable, checks }, ['checks']), null, 2)}\n`);
     } else {
       const lines: string[] = [];
       for (const c of checks) {

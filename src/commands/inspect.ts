@@ -3,8 +3,13 @@ import { kernelFlags, kernelsOf } from './kernel-flags.ts';
 import { UserError } from '../ir/errors.ts';
 import { HEAD_NAMES } from '../model/params.ts';
 import { AlbertCommand } from './base.ts';
+import { aka } from './flag-names.ts';
+import { snakeKeys } from './json-keys.ts';
 
 const FORMATS = ['text', 'json', 'dot', 'html'] as const;
+
+/** The report's and the graph model's objects whose own keys are field names (snake-cased in --json). */
+const JSON_OBJECTS = ['figures', 'ops', 'parameters', 'parameters.rows', 'inputs', 'outputs', 'flops', 'memory', 'graph', 'graph.values', 'graph.nodes', 'graph.scopes', 'graph.params', 'graph.outputs', 'graph.folds', 'graph.memory', 'graph.flops'];
 
 /** "--dim predictions=20" flags into a binding. */
 function parseDims(specs: string[] | undefined): Record<string, number> {
@@ -20,11 +25,11 @@ function parseDims(specs: string[] | undefined): Record<string, number> {
 export default class Inspect extends AlbertCommand {
   static override summary = 'Report on a model: op histogram, parameters, FLOPs, activation memory and the graph.';
   static override description =
-    'Inspects a model.onnx file (ours or anyone\'s; a manifest.json beside it adds the parameters it names), an `albert compile` or `albert export` output directory, or the graph `albert compile` would emit for --config/--head/--mode. --format html writes one self-contained page: the graph drawn as collapsible scope boxes (the block ALBERT\'s layers share drawn once), with search, and beside it the parameters, FLOPs per scope and live activation bytes over the schedule with the peak. --format dot draws one cluster per scope for Graphviz; --format json (or --json) is one document with the report and the graph. FLOPs and memory are computed for --batch-size and --seq-length; other symbolic sizes are guessed and the guess is stated (set them with --dim). Parameters are counted when some op reads them, so a config, its compiled model.onnx and its export agree.';
+    'Inspects a model.onnx file (ours or anyone\'s; a manifest.json beside it adds the parameters it names), an `albert compile` or `albert export` output directory, or the graph `albert compile` would emit for --config/--head/--mode. --format html writes one self-contained page: the graph drawn as collapsible scope boxes (the block ALBERT\'s layers share drawn once), with search, and beside it the parameters, FLOPs per scope and live activation bytes over the schedule with the peak. --format dot draws one cluster per scope for Graphviz; --format json (or --json) is one document with the report and the graph. FLOPs and memory are computed for --batch-size and --max-seq-length; other symbolic sizes are guessed and the guess is stated (set them with --dim). Parameters are counted when some op reads them, so a config, its compiled model.onnx and its export agree.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> build/tiny/model.onnx',
-    '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode grad --format html --out base.html',
-    '<%= config.bin %> <%= command.id %> web/albert-base-v2 --format html --out export.html',
+    '<%= config.bin %> <%= command.id %> --config base --head pretraining --mode grad --format html --output-file base.html',
+    '<%= config.bin %> <%= command.id %> web/albert-base-v2 --format html --output-file export.html',
     '<%= config.bin %> <%= command.id %> --config base --head pretraining --format dot | dot -Tsvg > base.svg',
   ];
 
@@ -33,7 +38,7 @@ export default class Inspect extends AlbertCommand {
   };
 
   static override flags = {
-    config: Flags.string({ char: 'c', description: 'inspect the compiled graph of this preset or config file instead of a model file' }),
+    config: Flags.string({ char: 'c', ...aka('inspect the compiled graph of this preset or config file instead of a model file', 'albert-config-file') }),
     head: Flags.string({ options: [...HEAD_NAMES], description: 'task head (with --config)' }),
     mode: Flags.string({ options: ['infer', 'grad', 'train'], default: 'infer', description: 'forward graph, gradient graph, or whole training step with the default optimizer (with --config)' }),
     'num-labels': Flags.integer({ min: 1, description: 'number of classes (classifier head)' }),
@@ -43,9 +48,10 @@ export default class Inspect extends AlbertCommand {
     format: Flags.string({ char: 'f', options: [...FORMATS], description: 'output format (default text)' }),
     json: Flags.boolean({ default: false, description: 'the same as --format json' }),
     'batch-size': Flags.integer({ min: 1, default: 8, description: 'batch size for FLOPs and memory figures' }),
-    'seq-length': Flags.integer({ min: 1, default: 128, description: 'sequence length for FLOPs and memory figures' }),
+    'max-seq-length': Flags.integer({ min: 1, default: 128, ...aka('sequence length for FLOPs and memory figures', 'seq-length') }),
     dim: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'value of another symbolic size for the figures, NAME=N (repeatable), e.g. predictions=20' }),
-    out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+    // A file, not a directory: named as create-pretraining-data's --output-file.
+    'output-file': Flags.string({ char: 'o', ...aka('write to this file instead of stdout', 'out') }),
   };
 
   async run(): Promise<void> {
@@ -54,7 +60,7 @@ export default class Inspect extends AlbertCommand {
     if (!args.model && !flags.config) throw new UserError('give a model file to inspect, or --config with --head');
     if (flags.json && flags.format !== undefined && flags.format !== 'json') throw new UserError(`--json asks for --format json, not ${flags.format}: give one of them`);
     const format = (flags.json ? 'json' : flags.format ?? 'text') as (typeof FORMATS)[number];
-    const figureOpts = { batchSize: flags['batch-size'], seqLength: flags['seq-length'], dims: parseDims(flags.dim) };
+    const figureOpts = { batchSize: flags['batch-size'], seqLength: flags['max-seq-length'], dims: parseDims(flags.dim) };
     const lib = await import('../inspect/index.ts');
     let text: string;
     if (args.model) {
@@ -79,10 +85,14 @@ export default class Inspect extends AlbertCommand {
       const report = lib.analyzeGraph(graph, { ...figureOpts, source });
       text = lib.render(format, report, () => lib.irGraphModel(graph, figureOpts));
     }
-    if (flags.out) {
+    // One key style across the CLI's JSON: snake_case, as the original's outputs (names of ops,
+    // parameters and symbols are data and stay as they are). The page's embedded graph keeps the
+    // viewer's own field names.
+    if (format === 'json') text = `${JSON.stringify(snakeKeys(JSON.parse(text) as Record<string, unknown>, JSON_OBJECTS), null, 2)}\n`;
+    if (flags['output-file']) {
       const { writeAtomic } = await import('../util/atomic-write.ts');
-      writeAtomic(flags.out, text);
-      this.note(`wrote ${flags.out}`);
+      writeAtomic(flags['output-file'], text);
+      this.note(`wrote ${flags['output-file']}`);
     } else {
       await this.writeStdout(text);
     }

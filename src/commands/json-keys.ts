@@ -6,16 +6,21 @@ import type { ProgressSink } from '../train/progress.ts';
 
 export const snakeCase = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /**
- * `obj` with its own keys in snake_case, and those of the objects under the keys named in
- * `nested` (as the library names them). Only these: deeper keys are data (op types, parameter
- * and label names) and stay as they are.
+ * `obj` with its own keys in snake_case, and those of the objects under the paths named in
+ * `nested` (the library's key names, dotted for deeper ones: 'finetune.settings'); an array
+ * there has each of its objects converted. Only these: other keys below the top are data (op
+ * types, parameter, metric and label names) and stay as they are.
  */
 export function snakeKeys(obj: Record<string, unknown>, nested: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    const inner = nested.includes(k) && v !== null && typeof v === 'object' && !Array.isArray(v);
-    out[snakeCase(k)] = inner ? snakeKeys(v as Record<string, unknown>) : v;
+    const below = nested.filter((p) => p.startsWith(`${k}.`)).map((p) => p.slice(k.length + 1));
+    const inner = nested.includes(k) || below.length > 0;
+    const convert = (x: unknown): unknown => (isRecord(x) ? snakeKeys(x, below) : x);
+    out[snakeCase(k)] = !inner ? v : Array.isArray(v) ? v.map(convert) : convert(v);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { UserError } from '../ir/errors.ts';
 import { AlbertCommand } from './base.ts';
 import { pretrainOriginalFlags } from './original-flags.ts';
 import { snakeSummary } from './json-keys.ts';
+import { aka } from './flag-names.ts';
 
 
 export default class Pretrain extends AlbertCommand {
@@ -19,21 +20,21 @@ export default class Pretrain extends AlbertCommand {
     'The final model is --output-dir/model.safetensors + config.json. Defaults are the original recipe (batch 4096, seq 512, lr 0.00176, 125k steps): set them for your machine. ' +
     'Progress: a bar on a terminal, plain lines otherwise (stderr); --json prints JSON lines on stdout, --metrics-file writes them to a file.';
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --input-file "data/train-*.tfrecord" --eval-file data/eval.tfrecord --output-dir out/pretrain --albert-config-file base --do-train --do-eval --train-batch-size 32 --max-seq-length 128 --num-train-steps 10000 --num-warmup-steps 500 --learning-rate 0.00176',
+    '<%= config.bin %> <%= command.id %> --input-file "data/train-*.tfrecord" --eval-file data/eval.tfrecord --output-dir out/pretrain --config base --do-train --do-eval --train-batch-size 32 --max-seq-length 128 --num-train-steps 10000 --num-warmup-steps 500 --learning-rate 0.00176',
     '<%= config.bin %> <%= command.id %> --input-file data/train.tfrecord --output-dir out/pretrain --do-train --resume',
     '<%= config.bin %> <%= command.id %> --eval-file data/eval.tfrecord --output-dir out/pretrain --do-eval --max-seq-length 128',
   ];
 
-  static override optionFlags = { config: '--albert-config-file', inputFiles: '--input-file', evalFiles: '--eval-file', maxPredictions: '--max-predictions-per-seq' };
+  static override optionFlags = { inputFiles: '--input-file', evalFiles: '--eval-file', maxPredictions: '--max-predictions-per-seq' };
   static override originalFlags = pretrainOriginalFlags;
 
   static override flags = {
     ...loopFlags,
     'input-file': Flags.string({ description: 'training TFRecord files: comma-separated paths or globs' }),
     'eval-file': Flags.string({ description: 'held-out TFRecord files for --do-eval (default: --input-file, as the original)' }),
-    'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from' }),
+    'output-dir': Flags.string({ char: 'o', required: true, ...aka('checkpoints, best/, the final model and eval_results.txt go here; a checkpoint here is resumed from', 'out') }),
     'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint, .safetensors, HF directory or .tar.gz' }),
-    'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, large, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
+    config: Flags.string({ char: 'c', ...aka('model config: a preset (tiny, base, large, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)', 'albert-config-file') }),
     'do-train': Flags.boolean({ default: false, description: 'train' }),
     'do-eval': Flags.boolean({ default: false, description: 'evaluate on --eval-file at every checkpoint (or, without --do-train, the given model once)' }),
     'train-batch-size': Flags.integer({ default: 4096, min: 1, description: 'examples per update (split into --grad-accum micro-batches)' }),
@@ -77,7 +78,7 @@ export default class Pretrain extends AlbertCommand {
       outputDir: flags['output-dir'],
       initCheckpoint: flags['init-checkpoint'],
       allowNonFinite: flags['allow-nonfinite-weights'],
-      config: flags['albert-config-file'],
+      config: flags.config,
       doTrain: flags['do-train'],
       doEval: flags['do-eval'],
       trainBatchSize: flags['train-batch-size'],

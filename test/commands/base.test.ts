@@ -1,7 +1,9 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { Errors, Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Config, Errors, Flags } from '@oclif/core';
 import { AlbertCommand, oneLine } from '../../src/commands/base.ts';
 import { ShapeError, UserError } from '../../src/ir/errors.ts';
 import { OptionError } from '../../src/util/errors.ts';
@@ -21,6 +23,17 @@ function thrower(err: Error, optionFlags: Record<string, string> = {}): typeof A
 }
 
 /** Runs a command in-process, capturing what it writes to stderr. */
+/**
+ * oclif's configuration as bin/run.js makes it in the repository: package.json names the compiled
+ * command list (dist/, which only `npm run build` makes); the sources hold the same list.
+ */
+let config: Promise<Config> | undefined;
+function sourceConfig(): Promise<Config> {
+  const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  pjson.oclif.commands.target = './src/commands/index.ts';
+  return (config ??= Config.load({ root: ROOT, pjson }));
+}
+
 async function runCapture(cmd: typeof AlbertCommand, argv: string[]): Promise<{ error: unknown; stderr: string }> {
   const write = process.stderr.write;
   let stderr = '';
@@ -29,7 +42,7 @@ async function runCapture(cmd: typeof AlbertCommand, argv: string[]): Promise<{ 
     return true;
   }) as typeof process.stderr.write;
   try {
-    await (cmd as unknown as { run(argv: string[], root: string): Promise<unknown> }).run(argv, ROOT);
+    await (cmd as unknown as { run(argv: string[], config: Config): Promise<unknown> }).run(argv, await sourceConfig());
     return { error: undefined, stderr };
   } catch (error) {
     return { error, stderr };

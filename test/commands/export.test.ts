@@ -79,8 +79,8 @@ describe('albert export (CLI)', () => {
     assertOneLineError(noCkpt, /missing not found/);
     assertOneLineError(badSpm, /corpus\.txt: not a SentencePiece model/);
     assertOneLineError(noLabels, /: pass --num-labels$/);
-    // writeExport's outDir is this command's --out.
-    assertOneLineError(outIsFile, /^Error: --out .*corpus\.txt is a file, not a directory$/);
+    // writeExport's outDir is this command's --output-dir.
+    assertOneLineError(outIsFile, /^Error: --output-dir .*corpus\.txt is a file, not a directory$/);
     assert.deepEqual(snapshot(out), before);
     assert.deepEqual(readdirSync(out).filter((f) => f.includes('.partial-')), []);
   });

@@ -35,7 +35,7 @@ describe('kernel flags', () => {
     const inspect = (mode: string) => albert('inspect', '--config', 'tiny', '--head', 'pretraining', '--mode', 'grad', '--seq-length', '64', '--recompute', mode, '--format', 'json');
     const [recompute, keep] = await Promise.all([inspect('attention'), inspect('none')]);
     for (const r of [recompute, keep]) assert.equal(r.code, 0, r.stderr);
-    const peak = (r: { stdout: string }): number => (JSON.parse(r.stdout) as { memory: { peakLiveBytes: number } }).memory.peakLiveBytes;
+    const peak = (r: { stdout: string }): number => (JSON.parse(r.stdout) as { memory: { peak_live_bytes: number } }).memory.peak_live_bytes;
     assert.ok(peak(recompute) < peak(keep), `${peak(recompute)} vs ${peak(keep)}`);
   });
 });

@@ -64,8 +64,8 @@ describe('sizes with bounds', () => {
     ]);
     // tiny has max_position_embeddings 64: the default is min(128, 64).
     assert.equal(plain.code, 0, plain.stderr);
-    assert.equal(JSON.parse(plain.stdout).seqLength, 64);
-    assertOneLineError(huge, /--batch-size 2000000 x --seq-length 64 needs about [\d.]+ GiB .* as `albert inspect` estimates.*more than this machine's [\d.]+ GiB of memory.*--no-memory-check/);
+    assert.equal(JSON.parse(plain.stdout).seq_length, 64);
+    assertOneLineError(huge, /--batch-size 2000000 x --max-seq-length 64 needs about [\d.]+ GiB .* as `albert inspect` estimates.*more than this machine's [\d.]+ GiB of memory.*--no-memory-check/);
     assertOneLineError(forced, /no-model\/model\.onnx: onnxruntime cannot load it/);
     assertOneLineError(threads, /--threads must be an integer in 1\.\.\d+ .*got 100000/);
     assertOneLineError(emptyManifest, /empty\/manifest\.json: the file is empty: not a manifest written by `albert compile`/);

@@ -4,6 +4,7 @@
 // fine-tuning; transformers.js's pipeline('question-answering') loads the export offline and
 // picks the same answer (run in a child process: it brings its own onnxruntime); the CLI.
 // The weights are random, so the checks hold whatever the logits are.
+import { snakeKeys } from '../../src/commands/json-keys.ts';
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -323,9 +324,9 @@ describe('albert predict question-answering', () => {
     const doc = JSON.parse(json.stdout) as { question: string; context: string; answers: QuestionAnsweringResult['answers']; windows: number; settings: ResolvedQuestionAnsweringSettings };
     assert.deepEqual([doc.question, doc.context], ['who?', INPUTS[1].context]);
     assert.ok(doc.windows > 1);
-    assert.deepEqual(doc.settings, { topK: 3, maxAnswerLength: 30, docStride: 4, maxSeqLength: 24, maxQueryLength: 64, nBestSize: 20 });
+    assert.deepEqual(doc.settings, { top_k: 3, max_answer_length: 30, doc_stride: 4, max_seq_length: 24, max_query_length: 64, n_best_size: 20 });
     const windowed = await (await QuestionAnswerer.load({ model: exported })).predict({ question: 'who?', context: INPUTS[1].context }, { topK: 3, maxSeqLength: 24, docStride: 4 });
-    assert.deepEqual(doc.answers, windowed.answers);
+    assert.deepEqual(doc.answers, windowed.answers.map((a) => snakeKeys(a as unknown as Record<string, unknown>)));
     for (const a of doc.answers) assert.equal(INPUTS[1].context.slice(a.start, a.end), a.text);
   });
 

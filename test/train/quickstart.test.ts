@@ -118,7 +118,7 @@ describe('albert quickstart', () => {
     const noJson = args.filter((a) => a !== '--json');
     const otherSeed = await albert([...noJson, '--seed', '7']);
     assert.equal(otherSeed.code, 1);
-    assertOneLineError(otherSeed, /^Error: --out \S*qs holds a quickstart run made with --seed 12345, not 7: re-run with --seed 12345, or use another --out$/);
+    assertOneLineError(otherSeed, /^Error: --output-dir \S*qs holds a quickstart run made with --seed 12345, not 7: re-run with --seed 12345, or use another --output-dir$/);
     assert.deepEqual(treeHashes(out), before);
     // Steps may change as long as the warmup (a tenth of them), which the checkpoints keep, does not.
     assert.equal(checkQuickstartFolder(out, { ...settings, steps: 4 }), 'recorded');
@@ -153,6 +153,6 @@ describe('albert quickstart', () => {
     assert.match(again.stderr, /already at step 4/);
     assert.notEqual(bad.code, 0);
     assert.deepEqual(bad.stderr.split('\n').filter((l) => l !== ''), [bad.stderr.trim()]);
-    assert.match(bad.stderr, /^Error: --out .*a-file\/qs: cannot write there/);
+    assert.match(bad.stderr, /^Error: --output-dir .*a-file\/qs: cannot write there/);
   });
 });

@@ -111,12 +111,12 @@ describe('OptionError', () => {
   it('a command renders an option with its optionFlags, else the kebab-case flag', () => {
     const e = new OptionError('{config} is missing; {maxSeqLength} and {maxPredictions} checked');
     const as = (command: { flagOf(option: string): string }): string => OptionError.render(e.template, (o) => command.flagOf(o));
-    assert.equal(as(Compile), '--config is missing; --max-seq-length and --max-predictions checked');
-    assert.equal(as(Pretrain), '--albert-config-file is missing; --max-seq-length and --max-predictions-per-seq checked');
-    assert.equal(FinetuneGlue.flagOf('config'), '--albert-config-file');
-    assert.equal(FinetuneClassify.flagOf('config'), '--albert-config-file');
+    assert.equal(as(Compile), '--config is missing; --max-seq-length and --max-predictions-per-seq checked');
+    assert.equal(as(Pretrain), '--config is missing; --max-seq-length and --max-predictions-per-seq checked');
+    assert.equal(FinetuneGlue.flagOf('config'), '--config');
+    assert.equal(FinetuneClassify.flagOf('config'), '--config');
     assert.equal(FinetuneGlue.flagOf('outDir'), '--export-dir');
-    assert.equal(Export.flagOf('outDir'), '--out');
+    assert.equal(Export.flagOf('outDir'), '--output-dir');
     assert.equal(Export.flagOf('spmModelFile'), '--spm-model-file');
     assert.equal(PredictTextClassification.flagOf('k'), '--top-k');
     assert.equal(PredictFillMask.flagOf('k'), '--top-k');

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 export default class EvaluateGlue extends AlbertCommand {
   static override summary = 'Score a GLUE predictions file against the dev labels with the official metrics.';
@@ -33,7 +34,8 @@ export default class EvaluateGlue extends AlbertCommand {
       split: flags.split,
     });
     if (flags.json) {
-      await this.writeStdout(`${JSON.stringify(r, null, 2)}\n`);
+      // The metrics' names (and the baseline's) are data: only the top-level keys are converted.
+      await this.writeStdout(`${JSON.stringify(snakeKeys(r as unknown as Record<string, unknown>), null, 2)}\n`);
       return;
     }
     const names = Object.keys(r.metrics);

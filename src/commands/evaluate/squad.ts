@@ -25,6 +25,9 @@ export default class EvaluateSquad extends AlbertCommand {
     'na-prob-file': Flags.string({ description: '(v2.0) null_odds.json: {question id: probability or score of no answer}' }),
     'na-prob-thresh': numberFlag({ description: '(v2.0) predict no answer when the null probability is above this (default 1.0)' }),
     version: Flags.string({ options: ['1.1', '2.0'], description: 'the official script to follow (default: from the data)' }),
+    // The result is always one JSON document, as the official scripts print it; the flag is
+    // taken so that --json works on every command that prints a result.
+    json: Flags.boolean({ default: false, description: 'print one JSON document on stdout (what this command always prints)' }),
   };
 
   async run(): Promise<void> {
@@ -43,6 +46,8 @@ export default class EvaluateSquad extends AlbertCommand {
     if (r.unknownPredictions.length > 0) {
       this.note(`${r.unknownPredictions.length} prediction(s) for ids that are no question of ${flags['data-file']} were ignored (first: ${r.unknownPredictions[0]})`);
     }
+    // The official scripts' keys as they print them (exact_match, HasAns_exact, ...): the outputs
+    // the rest of our JSON follows, so they are not converted.
     await this.writeStdout(`${JSON.stringify(squadResultDocument(r), null, 2)}\n`);
   }
 }

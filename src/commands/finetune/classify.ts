@@ -1,23 +1,26 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
+import { classifierOriginalFlags } from '../original-flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, ownDataOptionFlags, recipeOptions, aka } from './flags.ts';
 
 export default class FinetuneClassify extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on your own classification or regression data (CSV, TSV or JSON Lines).';
   static override description =
-    'Reads --train-file, --validation-file and --test-file by extension (.csv with quoted fields, .tsv, .jsonl), takes the text from --text-column (and --text-pair-column), ' +
+    'Reads --train-file, --eval-file and --predict-file by extension (.csv with quoted fields, .tsv, .jsonl), takes the text from --text-column (and --text-pair-column), ' +
     'discovers the labels of --label-column (sorted; stored in config.json), or regresses on it with --regression, and otherwise behaves as `albert finetune glue`: ' +
     'checkpoints, best/, the final model with its label names, eval_results.txt/.json (accuracy and macro-F1, or Pearson and Spearman), eval_predictions.tsv, test_results.tsv and test_predictions.tsv.';
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --train-file train.csv --validation-file dev.csv --text-column review --label-column sentiment --init-checkpoint albert-base-hf --output-dir out/reviews --do-train --do-eval --max-seq-length 128',
+    '<%= config.bin %> <%= command.id %> --train-file train.csv --eval-file dev.csv --text-column review --label-column sentiment --init-checkpoint albert-base-hf --output-dir out/reviews --do-train --do-eval --max-seq-length 128',
   ];
   // outDir: writeExport's, for the --export-dir export.
-  static override optionFlags = { ...finetuneOptionFlags, outDir: '--export-dir' };
+  static override optionFlags = { ...finetuneOptionFlags, ...ownDataOptionFlags, outDir: '--export-dir' };
+  // run_classifier.py's flags, as `albert finetune glue` takes them: a pasted line keeps its TPU flags.
+  static override originalFlags = classifierOriginalFlags;
 
   static override flags = {
     'train-file': Flags.string({ description: 'training data (.csv, .tsv, .jsonl)' }),
-    'validation-file': Flags.string({ description: 'dev data for --do-eval' }),
-    'test-file': Flags.string({ description: 'data to predict with --do-predict (the label column may be absent)' }),
+    'eval-file': Flags.string(aka('dev data for --do-eval', 'validation-file')),
+    'predict-file': Flags.string(aka('data to predict with --do-predict (the label column may be absent)', 'test-file')),
     'text-column': Flags.string({ required: true, description: 'the column holding the text' }),
     'text-pair-column': Flags.string({ description: 'the column holding the second text of a pair' }),
     'label-column': Flags.string({ required: true, description: 'the column holding the label (or the number, with --regression)' }),
@@ -25,8 +28,8 @@ export default class FinetuneClassify extends AlbertCommand {
     'max-seq-length': Flags.integer({ default: 128, min: 3, description: 'tokens per example' }),
     'train-batch-size': Flags.integer({ default: 32, min: 1, description: 'examples per update' }),
     'learning-rate': numberFlag({ default: 2e-5, description: 'peak learning rate (linear warmup, then linear decay to 0)' }),
-    'train-step': Flags.integer({ default: 1000, min: 1, description: 'updates in all' }),
-    'warmup-step': Flags.integer({ default: 100, min: 0, description: 'linear warmup steps' }),
+    'num-train-steps': Flags.integer({ default: 1000, min: 1, ...aka('updates in all', 'train-step') }),
+    'num-warmup-steps': Flags.integer({ default: 100, min: 0, ...aka('linear warmup steps', 'warmup-step') }),
     ...finetuneFlags,
   };
 
@@ -38,8 +41,8 @@ export default class FinetuneClassify extends AlbertCommand {
       ...recipeOptions(flags),
       ...(options as unknown as Parameters<typeof finetuneClassify>[0]),
       trainFile: flags['train-file'],
-      validationFile: flags['validation-file'],
-      testFile: flags['test-file'],
+      validationFile: flags['eval-file'],
+      testFile: flags['predict-file'],
       textColumn: flags['text-column'],
       textPairColumn: flags['text-pair-column'],
       labelColumn: flags['label-column'],

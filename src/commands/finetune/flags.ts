@@ -10,14 +10,15 @@ import { loopFlags, loopProgressOptions } from '../loop-flags.ts';
 import { numberFlag } from '../number-flag.ts';
 import type { ProgressSink } from '../../train/progress.ts';
 import { snakeSummary } from '../json-keys.ts';
+import { aka } from '../flag-names.ts';
 
-export { numberFlag };
+export { aka, numberFlag };
 
 export const finetuneFlags = {
   ...loopFlags,
-  'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from' }),
+  'output-dir': Flags.string({ char: 'o', required: true, ...aka('checkpoints, best/, the final model, eval_results.txt, predictions and submission files go here; a checkpoint here is resumed from', 'out') }),
   'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint (model.ckpt-best), an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
-  'albert-config-file': Flags.string({ description: 'model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
+  config: Flags.string({ char: 'c', ...aka('model config: a preset (tiny, base, ...), albert_config.json / config.json, or a directory (default: the checkpoint\'s)', 'albert-config-file') }),
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
   'vocab-file': Flags.string({ description: 'WordPiece vocab.txt (Chinese models) instead of --spm-model-file' }),
   'do-lower-case': Flags.boolean({ default: true, allowNo: true, description: 'lowercase the text (the released models are uncased)' }),
@@ -35,13 +36,14 @@ export const finetuneFlags = {
   'export-dir': Flags.string({ description: 'write the ONNX export of the resulting model here (for transformers.js and `albert predict text-classification`)' }),
 };
 
-/** Library option -> flag, where the flag is not the option's kebab-case name. */
+/** Library option -> flag, where the flag is not the option's kebab-case name (flag-names.ts). */
 export const finetuneOptionFlags: Record<string, string> = {
-  config: '--albert-config-file',
-  spmModelFile: '--spm-model-file',
-  trainStep: '--train-step',
-  warmupStep: '--warmup-step',
+  trainStep: '--num-train-steps',
+  warmupStep: '--num-warmup-steps',
 };
+
+/** The classify and multiple-choice libraries' names for the dev and test data. */
+export const ownDataOptionFlags: Record<string, string> = { validationFile: '--eval-file', testFile: '--predict-file' };
 
 type ParsedFinetuneFlags = {
   [K in keyof typeof finetuneFlags]: unknown;
@@ -68,7 +70,7 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
       outputDir,
       initCheckpoint: flags['init-checkpoint'],
       allowNonFinite: flags['allow-nonfinite-weights'],
-      config: flags['albert-config-file'],
+      config: flags.config,
       spmModelFile: flags['spm-model-file'],
       vocabFile: flags['vocab-file'],
       doLowerCase: flags['do-lower-case'],
@@ -101,5 +103,5 @@ export async function commonOptions(flags: ParsedFinetuneFlags & Record<string, 
 /** The schedule and size flags every fine-tuning command has, as the library's recipe options (absent: the task's defaults). */
 export function recipeOptions(flags: Record<string, unknown>): { maxSeqLength?: number; trainBatchSize?: number; learningRate?: number; trainStep?: number; warmupStep?: number } {
   const n = (k: string): number | undefined => (flags[k] === undefined ? undefined : (flags[k] as number));
-  return { maxSeqLength: n('max-seq-length'), trainBatchSize: n('train-batch-size'), learningRate: n('learning-rate'), trainStep: n('train-step'), warmupStep: n('warmup-step') };
+  return { maxSeqLength: n('max-seq-length'), trainBatchSize: n('train-batch-size'), learningRate: n('learning-rate'), trainStep: n('num-train-steps'), warmupStep: n('num-warmup-steps') };
 }

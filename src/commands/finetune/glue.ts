@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions, aka } from './flags.ts';
 import { classifierOriginalFlags } from '../original-flags.ts';
 
 export default class FinetuneGlue extends AlbertCommand {
@@ -8,7 +8,7 @@ export default class FinetuneGlue extends AlbertCommand {
   static override description =
     'Tasks: CoLA, SST-2, MRPC, STS-B (regression), QQP, MNLI (matched and mismatched), QNLI, RTE, WNLI, and AX (predict only, with an MNLI model). ' +
     '--data-dir is the task\'s folder of the GLUE download (or the GLUE root holding it). ' +
-    'Flags left out take run_glue.sh\'s values for the task: --train-batch-size, --learning-rate, --train-step, --warmup-step and --max-seq-length (SST-2 32/1e-5/20935/1256, MNLI 128/3e-5/10000/1000, CoLA 16/1e-5/5336/320, QNLI 32/1e-5/33112/1986, QQP 128/5e-5/14000/1000, RTE 32/3e-5/800/200, STS-B 16/2e-5/3598/214, MRPC 32/2e-5/800/200; seq 512). ' +
+    'Flags left out take run_glue.sh\'s values for the task: --train-batch-size, --learning-rate, --num-train-steps, --num-warmup-steps and --max-seq-length (SST-2 32/1e-5/20935/1256, MNLI 128/3e-5/10000/1000, CoLA 16/1e-5/5336/320, QNLI 32/1e-5/33112/1986, QQP 128/5e-5/14000/1000, RTE 32/3e-5/800/200, STS-B 16/2e-5/3598/214, MRPC 32/2e-5/800/200; seq 512). ' +
     'Writes checkpoints (exact resume after a kill), best/ (the best dev score), the final model in the HuggingFace layout of AlbertForSequenceClassification with the label names, ' +
     'eval_results.txt/.json, eval_predictions.tsv (MNLI: -m and -mm), test_results.tsv (class probabilities) and the GLUE server\'s <TASK>.tsv; --export-dir writes the ONNX export.';
   static override examples = [
@@ -25,8 +25,8 @@ export default class FinetuneGlue extends AlbertCommand {
     'max-seq-length': Flags.integer({ min: 3, description: 'tokens per example (default 512, run_glue.sh\'s)' }),
     'train-batch-size': Flags.integer({ min: 1, description: 'examples per update (default: run_glue.sh\'s for the task)' }),
     'learning-rate': numberFlag({ description: 'peak learning rate (default: run_glue.sh\'s for the task)' }),
-    'train-step': Flags.integer({ min: 1, description: 'updates in all (default: run_glue.sh\'s for the task)' }),
-    'warmup-step': Flags.integer({ min: 0, description: 'linear warmup steps (default: run_glue.sh\'s for the task)' }),
+    'num-train-steps': Flags.integer({ min: 1, ...aka('updates in all (default: run_glue.sh\'s for the task)', 'train-step') }),
+    'num-warmup-steps': Flags.integer({ min: 0, ...aka('linear warmup steps (default: run_glue.sh\'s for the task)', 'warmup-step') }),
     ...finetuneFlags,
   };
 

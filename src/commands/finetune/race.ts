@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
-import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions } from './flags.ts';
+import { commonOptions, finetuneFlags, finetuneOptionFlags, numberFlag, recipeOptions, aka } from './flags.ts';
 import { raceOriginalFlags } from '../original-flags.ts';
 
 export default class FinetuneRace extends AlbertCommand {
@@ -26,8 +26,8 @@ export default class FinetuneRace extends AlbertCommand {
     'max-qa-length': Flags.integer({ default: 128, min: 1, description: 'the question-with-option keeps its last this many pieces' }),
     'train-batch-size': Flags.integer({ default: 32, min: 1, description: 'questions per update' }),
     'learning-rate': numberFlag({ default: 1e-5, description: 'peak learning rate' }),
-    'train-step': Flags.integer({ default: 12000, min: 1, description: 'updates in all' }),
-    'warmup-step': Flags.integer({ default: 1000, min: 0, description: 'linear warmup steps' }),
+    'num-train-steps': Flags.integer({ default: 12000, min: 1, ...aka('updates in all', 'train-step') }),
+    'num-warmup-steps': Flags.integer({ default: 1000, min: 0, ...aka('linear warmup steps', 'warmup-step') }),
     ...finetuneFlags,
   };
 

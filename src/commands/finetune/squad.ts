@@ -6,6 +6,7 @@ import { AlbertCommand } from '../base.ts';
 import { numberFlag } from '../number-flag.ts';
 import { squadOriginalFlags } from '../original-flags.ts';
 import { snakeSummary } from '../json-keys.ts';
+import { aka } from '../flag-names.ts';
 
 export default class FinetuneSquad extends AlbertCommand {
   static override summary = 'Fine-tune ALBERT on SQuAD v1.1 or v2.0, as the original run_squad_v1.py / run_squad_v2.py.';
@@ -19,7 +20,7 @@ export default class FinetuneSquad extends AlbertCommand {
     '<%= config.bin %> <%= command.id %> --version 1.1 --train-file train-v1.1.json --predict-file dev-v1.1.json --init-checkpoint albert-base-hf --output-dir out/squad1 --do-train --do-predict',
     '<%= config.bin %> <%= command.id %> --version 2.0 --train-file train-v2.0.json --predict-file dev-v2.0.json --init-checkpoint albert-base-hf --output-dir out/squad2 --do-train --do-predict',
   ];
-  static override optionFlags = { config: '--albert-config-file', allowNonFinite: '--allow-nonfinite-weights' };
+  static override optionFlags = { allowNonFinite: '--allow-nonfinite-weights' };
   static override originalFlags = squadOriginalFlags;
 
   static override flags = {
@@ -30,9 +31,9 @@ export default class FinetuneSquad extends AlbertCommand {
     'predict-file': Flags.string({ description: 'SQuAD JSON to predict (scored when it has answers)' }),
     'train-feature-file': Flags.string({ description: 'TFRecord of the training windows: written, and reused when the data, tokenizer and window settings match' }),
     'predict-feature-file': Flags.string({ description: 'TFRecord of the prediction windows and their maps (the original\'s --predict_feature_left_file is part of it)' }),
-    'output-dir': Flags.string({ required: true, description: 'checkpoints, best/, the final model, predictions.json, nbest_predictions.json, null_odds.json, eval_results.json' }),
+    'output-dir': Flags.string({ char: 'o', required: true, ...aka('checkpoints, best/, the final model, predictions.json, nbest_predictions.json, null_odds.json, eval_results.json', 'out') }),
     'init-checkpoint': Flags.string({ description: 'weights to start from: a TF checkpoint, an HF directory, a .safetensors file, a .tar.gz, one of our checkpoints or an `albert export` directory (default: fresh weights)' }),
-    'albert-config-file': Flags.string({ description: 'model config: a preset, albert_config.json / config.json, or a directory (default: the checkpoint\'s)' }),
+    config: Flags.string({ char: 'c', ...aka('model config: a preset, albert_config.json / config.json, or a directory (default: the checkpoint\'s)', 'albert-config-file') }),
     'spm-model-file': Flags.string({ description: 'SentencePiece model (default: the one next to --init-checkpoint)' }),
     'do-lower-case': Flags.boolean({ default: true, allowNo: true, description: 'lowercase the text (the released models are uncased)' }),
     'max-seq-length': Flags.integer({ default: 384, min: 8, description: 'tokens per window' }),
@@ -82,7 +83,7 @@ export default class FinetuneSquad extends AlbertCommand {
       predictFeatureFile: flags['predict-feature-file'],
       outputDir,
       initCheckpoint: flags['init-checkpoint'],
-      config: flags['albert-config-file'],
+      config: flags.config,
       spmModelFile: flags['spm-model-file'],
       doLowerCase: flags['do-lower-case'],
       maxSeqLength: flags['max-seq-length'],

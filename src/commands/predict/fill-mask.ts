@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
 import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 export default class FillMaskCommand extends AlbertCommand {
   static override summary = 'Predict the tokens behind each [MASK] in a text with a masked-LM model.';
@@ -37,7 +38,7 @@ export default class FillMaskCommand extends AlbertCommand {
     this.note(`loaded ${flags.model} (${model.kind === 'export' ? 'export' : 'checkpoint, exported in memory'}) in ${loadSeconds.toFixed(2)} s`);
     this.note(`${r.ids.length} pieces, ${r.masks.length} mask${r.masks.length === 1 ? '' : 's'}, model run ${(r.runSeconds * 1000).toFixed(1)} ms`);
     if (flags.json) {
-      await this.writeStdout(`${JSON.stringify({ text: r.text, filled: r.filled, pieces: r.pieces, ids: r.ids, masks: r.masks }, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys({ text: r.text, filled: r.filled, pieces: r.pieces, ids: r.ids, masks: r.masks }, ['masks', 'masks.candidates']), null, 2)}\n`);
       return;
     }
     const lines: string[] = [];

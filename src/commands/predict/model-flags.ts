@@ -6,10 +6,11 @@
 import { Flags } from '@oclif/core';
 import { allowNonFiniteFlag } from '../base.ts';
 import { parseDevice, type Device } from '../../backends/device.ts';
+import { aka } from '../flag-names.ts';
 
 export const modelLoadFlags = {
   'spm-model-file': Flags.string({ description: 'SentencePiece model (default: spiece.model in the export, or next to the checkpoint)' }),
-  config: Flags.string({ char: 'c', description: 'for a checkpoint: preset, config file or directory (default: the config next to it)' }),
+  config: Flags.string({ char: 'c', ...aka('for a checkpoint: preset, config file or directory (default: the config next to it)', 'albert-config-file') }),
   'do-lower-case': Flags.boolean({ allowNo: true, description: "lower-case the text (default: the export's tokenizer_config.json, else on)" }),
   threads: Flags.integer({ min: 1, description: 'intra-op threads (default: all cores)' }),
   device: Flags.string({ default: 'cpu', description: 'where the model runs: cpu, webgpu or cuda[:N] (`albert doctor` says which work here)' }),

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { UserError } from '../../util/errors.ts';
 import { AlbertCommand } from '../base.ts';
 import { modelLoadFlags, modelLoadOptions } from './model-flags.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 export default class MultipleChoiceCommand extends AlbertCommand {
   static override summary = 'Score the options of a multiple-choice question with a fine-tuned multiple-choice model.';
@@ -40,7 +41,8 @@ export default class MultipleChoiceCommand extends AlbertCommand {
     const results = [];
     for (const x of inputs) results.push(await model.predict(x, { maxSeqLength: flags['max-seq-length'], maxQaLength: flags['max-qa-length'] }));
     if (flags.json) {
-      await this.writeStdout(flags.input === undefined ? `${JSON.stringify(results[0], null, 2)}\n` : `[\n${results.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+      const doc = (r: object): Record<string, unknown> => snakeKeys(r as Record<string, unknown>, ['scores']);
+      await this.writeStdout(flags.input === undefined ? `${JSON.stringify(doc(results[0]), null, 2)}\n` : `[\n${results.map((r) => JSON.stringify(doc(r))).join(',\n')}\n]\n`);
       return;
     }
     if (flags.input !== undefined) {

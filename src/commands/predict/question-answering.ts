@@ -60,7 +60,7 @@ export default class QuestionAnsweringCommand extends AlbertCommand {
     this.note(`${w} window${w === 1 ? '' : 's'} (max_seq_length ${s.maxSeqLength}, doc_stride ${s.docStride}), model run ${(r.runSeconds * 1000).toFixed(1)} ms`);
     if (flags.json) {
       const doc = { question: r.question, context: r.context, answers: r.answers, windows: w, settings: s };
-      await this.writeStdout(`${JSON.stringify(snakeKeys(doc, ['settings']), null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(doc, ['settings', 'answers']), null, 2)}\n`);
       return;
     }
     if (r.answers.length === 0) {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AlbertCommand } from '../base.ts';
+import { snakeKeys } from '../json-keys.ts';
 
 export default class SetupCuda extends AlbertCommand {
   static override summary = "Put onnxruntime's CUDA provider libraries where onnxruntime-node loads them.";
@@ -17,7 +18,7 @@ export default class SetupCuda extends AlbertCommand {
     const { installCudaProvider } = await import('../../backends/cuda/setup.ts');
     const r = installCudaProvider({ from: flags.from });
     if (flags.json) {
-      await this.writeStdout(`${JSON.stringify(r, null, 2)}\n`);
+      await this.writeStdout(`${JSON.stringify(snakeKeys(r as unknown as Record<string, unknown>, ['copied']), null, 2)}\n`);
       return;
     }
     for (const c of r.copied) this.note(`installed ${c.file} (${(c.bytes / 2 ** 20).toFixed(1)} MiB)`);
