@@ -21,7 +21,7 @@ import type { AlbertConfig } from '../model/config.ts';
 import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
 import { DynamicLossScale, type LossScaleSettings } from './loss-scale.ts';
 import { mergedTraining, ParallelStep, type Collective } from './data-parallel.ts';
-import { MULTI_STEP_NAMES, multiStepModel, type MultiStepSpec } from '../backends/onnx/multi-step.ts';
+import { MULTI_STEP_NAMES, multiStepModel, trainingStepLoop } from '../backends/onnx/multi-step.ts';
 import { encodeModel } from '../backends/onnx/emit.ts';
 import { onnx } from '../backends/onnx/proto.ts';
 import type { TrainingManifest } from '../manifest.ts';
@@ -393,15 +393,7 @@ export class Trainer<B> {
   private async openMultiStep(): Promise<{ session: Executable; combined: string[] }> {
     const t = this.training;
     const combined = [...t.losses, ...t.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
-    const state = new Set([...t.handoff.map((h) => h.input), ...t.frozen, ...t.scalarInputs.map((x) => x.name), ...(t.dropout ? [t.dropout.seed, t.dropout.step] : [])]);
-    const spec: MultiStepSpec = {
-      perStep: this.inputNames.filter((n) => !state.has(n)),
-      carried: t.handoff.map((h) => ({ input: h.input, output: h.output })),
-      ungated: [STEP_INPUTS.globalStep],
-      derived: t.dropout ? [{ input: t.dropout.step, from: STEP_INPUTS.globalStep }] : [],
-      collected: [...new Set(['loss', ...combined, 'learning_rate_used', 'grad_norm'])],
-      gate: ['loss', 'grad_norm'],
-    };
+    const spec = trainingStepLoop(t, this.inputNames);
     const model = encodeModel(multiStepModel(onnx.ModelProto.decode(this.compiled.model), spec));
     const session = await this.target.open(model, { threads: this.threads, memPattern: false, outputsOnDevice: [] });
     return { session, combined };

@@ -7,9 +7,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileModel, type CompileMode } from '../../src/compile.ts';
-import { cudaKernelGaps, cudaKernelTable, type KernelGap, type KernelRegistration } from '../../src/backends/cuda/coverage.ts';
+import { cudaKernelGaps, cudaKernelTable, type KernelRegistration } from '../../src/backends/cuda/coverage.ts';
 import { onnx } from '../../src/backends/onnx/proto.ts';
 import { HEADS, hasLoss } from '../../src/model/heads/registry.ts';
+import { multiStepModel, trainingStepLoop } from '../../src/backends/onnx/multi-step.ts';
 
 function registration(domain: string, op: string, opset: number): KernelRegistration | undefined {
   return cudaKernelTable().domains[domain]?.[op]?.kernels.find((k) => k.from <= opset && (k.to === null || opset <= k.to));
@@ -21,7 +22,35 @@ function tensorInfo(name: string, elemType: number): InstanceType<typeof onnx.Va
   return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: [{ dimValue: 4 }] } } } });
 }
 
+/** A Loop whose body holds a node CUDA has no kernel for: the body is checked as the graph is. */
+function loopWithBody(): Uint8Array {
+  const node = (opType: string, input: string[], output: string[], attribute: InstanceType<typeof onnx.AttributeProto>[] = []) =>
+    onnx.NodeProto.create({ opType, input, output, name: output[0], attribute });
+  const scalar = (elemType: number) => ({ tensorType: { elemType, shape: { dim: [] } } });
+  const body = onnx.GraphProto.create({
+    name: 'body',
+    input: [{ name: 'i', type: scalar(T.INT64) }, { name: 'c', type: scalar(T.BOOL) }, tensorInfo('acc', T.FLOAT)],
+    output: [{ name: 'c_out', type: scalar(T.BOOL) }, tensorInfo('acc_out', T.FLOAT)],
+    node: [node('Identity', ['c'], ['c_out']), node('SoftmaxCrossEntropyLoss', ['acc', 'labels'], ['acc_out'])],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'loop',
+      input: [{ name: 'n', type: scalar(T.INT64) }, { name: 'go', type: scalar(T.BOOL) }, tensorInfo('x', T.FLOAT), tensorInfo('labels', T.INT64)],
+      output: [tensorInfo('y', T.FLOAT)],
+      node: [node('Loop', ['n', 'go', 'x'], ['y'], [onnx.AttributeProto.create({ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: body })])],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
 describe('CUDA kernel table', () => {
+  it('checks the bodies of control-flow nodes', () => {
+    assert.deepEqual(cudaKernelGaps(loopWithBody()), [{ node: 'acc_out', domain: '', op: 'SoftmaxCrossEntropyLoss', reason: 'no kernel' }]);
+  });
+
   it('holds the CUDA provider section of OperatorKernels.md, with its source', () => {
     const t = cudaKernelTable();
     assert.equal(t.source.repo, 'microsoft/onnxruntime');
@@ -89,15 +118,24 @@ describe('CUDA kernel coverage of every compiled graph', () => {
     for (const def of HEADS) {
       const modes: CompileMode[] = hasLoss(def) ? ['infer', 'grad', 'train'] : ['infer'];
       for (const mode of modes) {
-        for (const fusion of ['all', 'none'] as const) {
-          const c = compileModel({ config: 'tiny', head: def.name, mode, fusion, numChoices: def.name === 'multiple-choice' ? 3 : undefined });
-          const gaps: KernelGap[] = cudaKernelGaps(c.model);
-          for (const g of gaps) {
-            const key = `${g.domain}|${g.op}|${g.reason}`;
-            const entry = found.get(key) ?? { count: 0, graphs: new Set<string>() };
-            entry.count++;
-            entry.graphs.add(`${def.name}/${mode}/${fusion}`);
-            found.set(key, entry);
+        // float32 at both fusion levels, and mixed precision (float16 products) with the fused kernels.
+        for (const [fusion, mixedPrecision] of [['all', false], ['none', false], ['all', true]] as const) {
+          const c = compileModel({ config: 'tiny', head: def.name, mode, fusion, mixedPrecision, numChoices: def.name === 'multiple-choice' ? 3 : undefined });
+          const record = (model: Uint8Array, graph: string): void => {
+            for (const g of cudaKernelGaps(model)) {
+              const key = `${g.domain}|${g.op}|${g.reason}`;
+              const entry = found.get(key) ?? { count: 0, graphs: new Set<string>() };
+              entry.count++;
+              entry.graphs.add(graph);
+              found.set(key, entry);
+            }
+          };
+          const name = `${def.name}/${mode}/${fusion}${mixedPrecision ? '/fp16' : ''}`;
+          record(c.model, name);
+          // Several steps per run: the step as the body of an ONNX Loop.
+          if (mode === 'train' && !mixedPrecision) {
+            const loop = multiStepModel(onnx.ModelProto.decode(c.model), trainingStepLoop(c.manifest.training!, c.manifest.inputs.map((i) => i.name)));
+            record(onnx.ModelProto.encode(loop).finish(), `${name}/loop`);
           }
         }
       }

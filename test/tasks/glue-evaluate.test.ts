@@ -238,7 +238,7 @@ describe('albert evaluate glue', () => {
     assert.equal(doc.metrics.accuracy, 0.6);
     const t = await albert('evaluate', 'glue', '--task-name', 'mnli', '--data-dir', fx.mnli, '-p', writePredictions(join(fx.out, 'eval_predictions-mm.tsv'), ['contradiction', 'neutral']));
     assert.equal(t.code, 0, t.stderr);
-    assert.equal(t.stdout, `MNLI dev_mismatched: 2 examples, ${join(fx.out, 'eval_predictions-mm.tsv')}\nmetric    value\naccuracy  0.5000  (main)\n`);
+    assert.equal(t.stdout, `MNLI dev_mismatched: 2 examples, ${join(fx.out, 'eval_predictions-mm.tsv')}\nmetric    value   majority (always "contradiction")\naccuracy  0.5000   0.5000  (main)\n`);
   });
 
   it('user errors print one line naming the file, line or flag', async () => {

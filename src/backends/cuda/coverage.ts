@@ -125,43 +125,48 @@ export function cudaKernelGaps(model: Uint8Array, opset = 17): KernelGap[] {
     const t = elem ? ELEM_TYPES[elem] : undefined;
     if (name && t) types.set(name, t);
   };
-  for (const v of [...(g.input ?? []), ...(g.valueInfo ?? []), ...(g.output ?? [])]) note(v.name, v.type?.tensorType?.elemType);
-  for (const t of g.initializer ?? []) note(t.name, t.dataType);
-
   const kernels = cudaKernelTable().domains;
   const gaps: KernelGap[] = [];
-  // Nodes are in topological order (the emitter appends them so, and ONNX requires it), so an
-  // input's type is known before it is read.
-  for (const n of g.node ?? []) {
-    const domain = n.domain ?? '';
-    const opType = n.opType ?? '';
-    const name = n.name || (n.output ?? [])[0] || opType;
-    inferOutputs(n, types, kernels[domain]?.[opType], versions.get(domain) ?? 1);
-    // Constant is folded into an initializer by onnxruntime: it never runs on any provider.
-    if (domain === '' && opType === 'Constant') continue;
-    const op = kernels[domain]?.[opType];
-    const reg = op && registrationAt(op, versions.get(domain) ?? 1);
-    if (!op || !reg) {
-      gaps.push({ node: name, domain, op: opType, reason: 'no kernel' });
-      continue;
+  // A graph and, inside it, the bodies of control-flow nodes (the Loop of several steps per run):
+  // a body's nodes run on the provider as the outer graph's do, reading outer values by name.
+  const visit = (graph: NonNullable<typeof g>): void => {
+    for (const v of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])]) note(v.name, v.type?.tensorType?.elemType);
+    for (const t of graph.initializer ?? []) note(t.name, t.dataType);
+    // Nodes are in topological order (the emitter appends them so, and ONNX requires it), so an
+    // input's type is known before it is read.
+    for (const n of graph.node ?? []) {
+      for (const a of n.attribute ?? []) if (a.g) visit(a.g as NonNullable<typeof g>);
+      const domain = n.domain ?? '';
+      const opType = n.opType ?? '';
+      const name = n.name || (n.output ?? [])[0] || opType;
+      inferOutputs(n, types, kernels[domain]?.[opType], versions.get(domain) ?? 1);
+      // Constant is folded into an initializer by onnxruntime: it never runs on any provider.
+      if (domain === '' && opType === 'Constant') continue;
+      const op = kernels[domain]?.[opType];
+      const reg = op && registrationAt(op, versions.get(domain) ?? 1);
+      if (!op || !reg) {
+        gaps.push({ node: name, domain, op: opType, reason: 'no kernel' });
+        continue;
+      }
+      const sig = signatureFor(op, reg);
+      const check = (names: string[], params: string[], what: 'input' | 'output'): void => {
+        names.forEach((v, i) => {
+          const t = v ? types.get(v) : undefined; // "" is an absent optional input
+          const p = paramAt(params, i);
+          if (!t || !p) return;
+          const { constraint, fixed } = parseParam(p);
+          // A constraint the registration does not list is not part of its kernel key.
+          const allowed = fixed ? [fixed] : constraint && reg.types[constraint];
+          if (allowed && !allowed.includes(t)) {
+            gaps.push({ node: name, domain, op: opType, reason: `no ${constraint ?? 'fixed'}=${t} kernel for ${what} ${i}` });
+          }
+        });
+      };
+      check(n.input ?? [], sig.inputs, 'input');
+      check(n.output ?? [], sig.outputs, 'output');
     }
-    const sig = signatureFor(op, reg);
-    const check = (names: string[], params: string[], what: 'input' | 'output'): void => {
-      names.forEach((v, i) => {
-        const t = v ? types.get(v) : undefined; // "" is an absent optional input
-        const p = paramAt(params, i);
-        if (!t || !p) return;
-        const { constraint, fixed } = parseParam(p);
-        // A constraint the registration does not list is not part of its kernel key.
-        const allowed = fixed ? [fixed] : constraint && reg.types[constraint];
-        if (allowed && !allowed.includes(t)) {
-          gaps.push({ node: name, domain, op: opType, reason: `no ${constraint ?? 'fixed'}=${t} kernel for ${what} ${i}` });
-        }
-      });
-    };
-    check(n.input ?? [], sig.inputs, 'input');
-    check(n.output ?? [], sig.outputs, 'output');
-  }
+  };
+  visit(g);
   return gaps;
 }
 

@@ -9,6 +9,7 @@
  * a step whose gate outputs (the loss, the gradient norm) are not finite hands the carried values
  * through unchanged — the trainer's own rule for a non-finite step.
  */
+import type { TrainingManifest } from '../../manifest.ts';
 import { onnx, type ModelProto } from './proto.ts';
 
 type ValueInfo = InstanceType<typeof onnx.ValueInfoProto>;
@@ -27,6 +28,24 @@ export interface MultiStepSpec {
   collected: string[];
   /** Outputs that must be finite for a step's carried values to be kept. */
   gate: string[];
+}
+
+/**
+ * The Loop of a compiled training step (one micro-batch per update): the parameters, slots and
+ * step counter carried, the batch inputs stacked, dropout keyed by the step, every loss and
+ * metric collected, a step with a non-finite loss or gradient norm leaving the state as it was.
+ */
+export function trainingStepLoop(training: TrainingManifest, inputNames: readonly string[]): MultiStepSpec {
+  const t = training;
+  const state = new Set([...t.handoff.map((h) => h.input), ...t.frozen, ...t.scalarInputs.map((x) => x.name), ...(t.dropout ? [t.dropout.seed, t.dropout.step] : [])]);
+  return {
+    perStep: inputNames.filter((n) => !state.has(n)),
+    carried: t.handoff.map((h) => ({ input: h.input, output: h.output })),
+    ungated: ['global_step'],
+    derived: t.dropout ? [{ input: t.dropout.step, from: 'global_step' }] : [],
+    collected: [...new Set(['loss', ...t.losses, ...t.metrics])],
+    gate: ['loss', 'grad_norm'],
+  };
 }
 
 /** The outer model's names: carried inputs start as `initial/<input>`, and so on. */
