@@ -16,6 +16,7 @@ import { verifyGraph } from '../../src/ir/verifier.ts';
 import { presetConfig } from '../../src/model/config.ts';
 import { buildAlbertGraph } from '../../src/model/albert.ts';
 import { autocast, HALF_PRECISION_OPS } from '../../src/passes/autocast.ts';
+import { decomposeComposites } from '../../src/passes/decompose.ts';
 import { buildTrainGraph } from '../../src/train-graph/plan.ts';
 import { assertClose } from '../helpers/check.ts';
 import { randomFeeds } from './check-pass.ts';
@@ -61,6 +62,11 @@ describe('autocast', () => {
     assert.ok(half >= 2 * 4, `${half} ops in float16`);
     assert.ok(g.outputs.every((o) => o.value.dtype !== 'float16'), 'outputs keep their dtypes');
     assert.equal(autocast(g), false, 'a second run changes nothing');
+    // Decomposed (no fused kernels), float16 attention still takes its softmax in float32.
+    decomposeComposites(g);
+    const softmaxes = g.nodes.filter((n) => n.op.name === 'Softmax' || n.op.name === 'ReduceMax');
+    assert.ok(softmaxes.length > 0);
+    for (const n of g.nodes.filter((x) => x.op.name === 'Exp')) assert.equal(n.inputs[0].dtype, 'float32', 'softmax in float32');
   });
 
   it('computes the float32 graph to half precision, in the interpreter and in onnxruntime', async () => {

@@ -16,7 +16,7 @@ import { apply1, defineOp, type OpDef } from '../op.ts';
 import { broadcastShapes, mulDims, shapeEq } from '../shape.ts';
 import { broadcastIndexer, type Tensor } from '../tensor.ts';
 import { einsum } from './einsum.ts';
-import { add, mul, sub } from './elementwise.ts';
+import { add, cast, mul, sub } from './elementwise.ts';
 import { reduceSum } from './reduce.ts';
 import { softmaxOp } from './softmax.ts';
 
@@ -72,9 +72,14 @@ function evalAttention([q, k, v, bias]: Tensor[], at: AttentionAttrs): Tensor[] 
   return [{ dtype: q.dtype, shape: [...q.shape], data: out }];
 }
 
-/** The probabilities [B, N, F, T], written as the model wrote them before this op existed. */
+/**
+ * The probabilities [B, N, F, T], written as the model wrote them before this op existed. In
+ * float16 (mixed precision) the scores are upcast for the softmax, whose sum loses most in half
+ * precision, as the fused kernels do internally.
+ */
 function probabilities(q: Value, k: Value, bias: Value, scale: number): Value {
-  return softmaxOp(add(mul(einsum('BTNH,BFNH->BNFT', k, q), scale), bias));
+  const scores = add(mul(einsum('BTNH,BFNH->BNFT', k, q), scale), bias);
+  return q.dtype === 'float16' ? cast(softmaxOp(cast(scores, 'float32')), 'float16') : softmaxOp(scores);
 }
 
 export const Attention: OpDef<AttentionAttrs> = defineOp<AttentionAttrs>({
