@@ -48,7 +48,7 @@ export function kernelsOf(flags: { fusion?: string; 'no-fuse'?: boolean; recompu
 /** `--steps-per-run` for the training commands. */
 export const stepsPerRunFlag = Flags.integer({
   min: 1,
-  description: 'optimizer steps per onnxruntime session run (an ONNX Loop over stacked batches; parameters and optimizer state stay inside onnxruntime between them): for CUDA, where each run moves them over PCIe; same results as 1. float32, --grad-accum 1, cpu or cuda',
+  description: 'optimizer steps per onnxruntime session run (an ONNX Loop over stacked batches; parameters and optimizer state stay inside onnxruntime between them): for CUDA, where each run moves them over PCIe; same results as 1 (with --fp16 the loss scale moves inside the loop). --grad-accum 1, cpu or cuda',
 });
 
 /** `--device` for the training commands: where the step runs. */

@@ -366,8 +366,8 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   if (W && !opts.doTrain) throw new OptionError('evaluation alone runs in one process: leave out mpirun (or {workers}) with {doEval} and no {doTrain}');
   const microBatch = opts.trainBatchSize / perUpdate;
   const stepsPerRun = opts.execution?.stepsPerRun ?? 1;
-  if (stepsPerRun > 1 && (perUpdate > 1 || opts.execution?.mixedPrecision || opts.execution?.device?.name === 'webgpu')) {
-    throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in float32, on cpu or cuda, in one process: not with {gradAccum} > 1, {fp16}, {device} webgpu or data-parallel workers');
+  if (stepsPerRun > 1 && (perUpdate > 1 || opts.execution?.device?.name === 'webgpu')) {
+    throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, on cpu or cuda, in one process: not with {gradAccum} > 1, {device} webgpu or data-parallel workers');
   }
   const threads = opts.threads ?? availableParallelism();
   const { config, specs } = opts;

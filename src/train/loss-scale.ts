@@ -29,7 +29,7 @@ export interface LossScaleState {
 
 /** Below this the gradients are not finite at any scale: the run has diverged, not overflowed. */
 export const MIN_LOSS_SCALE = 2 ** -24;
-const MAX_LOSS_SCALE = 2 ** 64;
+export const MAX_LOSS_SCALE = 2 ** 64;
 
 function isPowerOfTwo(x: number): boolean {
   return Number.isFinite(x) && x > 0 && Math.log2(x) === Math.round(Math.log2(x));

@@ -19,9 +19,9 @@ import { compileModel, type CompiledModel, type TrainSettings } from '../compile
 import { CPU, float32Scalar, hostTensor, int32Scalar, targetFor, type Executable, type ExecutionTarget, type HostTensor } from '../backends/target.ts';
 import type { AlbertConfig } from '../model/config.ts';
 import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
-import { DynamicLossScale, type LossScaleSettings } from './loss-scale.ts';
+import { DynamicLossScale, MAX_LOSS_SCALE, type LossScaleSettings } from './loss-scale.ts';
 import { mergedTraining, ParallelStep, type Collective } from './data-parallel.ts';
-import { MULTI_STEP_NAMES, multiStepModel, trainingStepLoop } from '../backends/onnx/multi-step.ts';
+import { LOSS_SCALE_STEPS, LOSS_SCALE_USED, MULTI_STEP_NAMES, multiStepModel, trainingStepLoop } from '../backends/onnx/multi-step.ts';
 import { encodeModel } from '../backends/onnx/emit.ts';
 import { onnx } from '../backends/onnx/proto.ts';
 import type { TrainingManifest } from '../manifest.ts';
@@ -354,7 +354,7 @@ export class Trainer<B> {
    */
   async steps(first: number, batches: B[]): Promise<StepResult[]> {
     if (batches.length === 0) return [];
-    if (this.gradAccum !== 1 || this.parallel || this.lossScaler) throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in float32, in one process: not with {gradAccum} > 1, {fp16} or data-parallel workers');
+    if (this.gradAccum !== 1 || this.parallel) throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in one process: not with {gradAccum} > 1 or data-parallel workers');
     if (this.stateOnDevice) throw new OptionError('{stepsPerRun} keeps the state inside onnxruntime already: not with {device} webgpu');
     const t0 = performance.now();
     const multi = (this.multiStep ??= await this.openMultiStep());
@@ -367,6 +367,12 @@ export class Trainer<B> {
       [STEP_INPUTS.trainSteps]: int32Scalar(o.numTrainSteps),
     };
     if (this.training.dropout) feeds[this.training.dropout.seed] = int32Scalar(o.seed);
+    const scaler = this.lossScaler;
+    if (scaler) {
+      const s = scaler.state();
+      feeds[N.initial(STEP_INPUTS.lossScale)] = float32Scalar(s.scale);
+      feeds[N.initial(LOSS_SCALE_STEPS)] = int32Scalar(s.good_steps);
+    }
     for (const h of this.training.handoff) if (h.input !== STEP_INPUTS.globalStep) feeds[N.initial(h.input)] = this.state[h.input];
     for (const f of this.training.frozen) feeds[f] = this.state[f];
     const each = batches.map((b) => this.task.feeds(b));
@@ -380,20 +386,24 @@ export class Trainer<B> {
     const next: Feeds = { ...this.state };
     for (const h of this.training.handoff) if (h.input !== STEP_INPUTS.globalStep) next[h.input] = out[N.final(h.output)];
     this.state = next;
+    // The loop moved the scale as the scaler would have between runs; it goes on from there.
+    if (scaler) scaler.restore({ scale: Number((out[N.final(STEP_INPUTS.lossScale)].data as Float32Array)[0]), good_steps: Number((out[N.final(LOSS_SCALE_STEPS)].data as Int32Array)[0]) }, 'the multi-step loop');
     const seconds = (performance.now() - t0) / 1000 / batches.length;
     const at = (name: string, i: number): number => Number((out[N.collected(name)].data as Float32Array)[i]);
     return batches.map((b, i) => {
       const loss = at('loss', i);
       const gradNorm = at('grad_norm', i);
       const outputs = Object.fromEntries(multi.combined.map((n) => [n, at(n, i)]));
-      return { step: first + i, finite: Number.isFinite(loss) && Number.isFinite(gradNorm), loss, outputs, learningRate: at('learning_rate_used', i), gradNorm, tokens: this.task.tokens(b), seconds };
+      const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
+      const lossScale = scaler ? { lossScale: { scale: at(LOSS_SCALE_USED, i), overflow: !finite } } : {};
+      return { step: first + i, finite, loss, outputs, learningRate: at('learning_rate_used', i), gradNorm, ...lossScale, tokens: this.task.tokens(b), seconds };
     });
   }
 
   private async openMultiStep(): Promise<{ session: Executable; combined: string[] }> {
     const t = this.training;
     const combined = [...t.losses, ...t.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
-    const spec = trainingStepLoop(t, this.inputNames);
+    const spec = trainingStepLoop(t, this.inputNames, this.lossScaler ? { growthInterval: this.lossScaler.growthInterval, max: MAX_LOSS_SCALE } : undefined);
     const model = encodeModel(multiStepModel(onnx.ModelProto.decode(this.compiled.model), spec));
     const session = await this.target.open(model, { threads: this.threads, memPattern: false, outputsOnDevice: [] });
     return { session, combined };

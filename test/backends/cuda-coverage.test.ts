@@ -133,8 +133,9 @@ describe('CUDA kernel coverage of every compiled graph', () => {
           const name = `${def.name}/${mode}/${fusion}${mixedPrecision ? '/fp16' : ''}`;
           record(c.model, name);
           // Several steps per run: the step as the body of an ONNX Loop.
-          if (mode === 'train' && !mixedPrecision) {
-            const loop = multiStepModel(onnx.ModelProto.decode(c.model), trainingStepLoop(c.manifest.training!, c.manifest.inputs.map((i) => i.name)));
+          if (mode === 'train') {
+            const scale = mixedPrecision ? { growthInterval: 2000, max: 2 ** 64 } : undefined;
+            const loop = multiStepModel(onnx.ModelProto.decode(c.model), trainingStepLoop(c.manifest.training!, c.manifest.inputs.map((i) => i.name), scale));
             record(onnx.ModelProto.encode(loop).finish(), `${name}/loop`);
           }
         }

@@ -46,11 +46,25 @@ describe('several steps per session run', () => {
     for (const [name, v] of multi.parameterValues()) assert.deepEqual(v, single.parameterValues().get(name), name);
   });
 
-  it('refuses what it does not do: accumulation and mixed precision', async () => {
+  it('mixed precision: the loss scale moves inside the loop as the scaler moves it between runs', async () => {
+    // From 2^20 the first updates overflow (skipped, scale halved), then clean ones double it.
+    const settings = { mixedPrecision: true, lossScale: { initial: 2 ** 20, growthInterval: 2 } };
+    const [single, multi] = [await tinyTrainer(settings), await tinyTrainer(settings)];
+    const batches = Array.from({ length: 10 }, (_, i) => countingBatch(4, 500 + i));
+    const one: StepResult[] = [];
+    for (let i = 0; i < 10; i++) one.push(await single.step(i, [batches[i]]));
+    const many = [...(await multi.steps(0, batches.slice(0, 6))), ...(await multi.steps(6, batches.slice(6)))];
+    const scales = one.map((r) => r.lossScale);
+    assert.ok(scales.some((x) => x!.overflow) && scales.some((x) => !x!.overflow), JSON.stringify(scales));
+    assert.deepEqual(many.map((r) => r.lossScale), scales);
+    assert.deepEqual(many.map((r) => r.loss), one.map((r) => r.loss));
+    assert.deepEqual(multi.lossScaler!.state(), single.lossScaler!.state());
+    for (const [name, v] of multi.parameterValues()) assert.deepEqual(v, single.parameterValues().get(name), name);
+  });
+
+  it('refuses accumulation', async () => {
     const acc = await tinyTrainer({ gradAccum: 2 });
     await assert.rejects(acc.steps(0, [countingBatch(2, 1)]), /stepsPerRun.*gradAccum > 1/);
-    const half = await tinyTrainer({ mixedPrecision: true });
-    await assert.rejects(half.steps(0, [countingBatch(2, 1)]), /fp16/);
   });
 });
 
@@ -64,6 +78,14 @@ describe('albert pretrain --steps-per-run', () => {
     assert.equal(many.code, 0, many.stderr);
     for (const f of ['model.safetensors', 'checkpoint-3/optimizer.safetensors', 'checkpoint-6/model.safetensors', 'checkpoint-7/optimizer.safetensors']) {
       assert.ok(readFileSync(join(dir, 'many', f)).equals(readFileSync(join(dir, 'one', f))), `${f} differs`);
+    }
+    const [halfOne, halfMany] = [await run('half-one', ['--fp16']), await run('half-many', ['--fp16', '--steps-per-run', '4'])];
+    assert.equal(halfMany.code, 0, halfMany.stderr);
+    assert.equal(halfOne.code, 0, halfOne.stderr);
+    for (const f of ['model.safetensors', 'checkpoint-6/training_state.json']) {
+      const [a, b] = [readFileSync(join(dir, 'half-many', f)), readFileSync(join(dir, 'half-one', f))];
+      if (f.endsWith('.json')) assert.deepEqual(JSON.parse(a.toString()).loss_scale, JSON.parse(b.toString()).loss_scale);
+      else assert.ok(a.equals(b), `--fp16 ${f} differs`);
     }
     const refused = await run('refused', ['--steps-per-run', '2', '--grad-accum', '2']);
     assertOneLineError(refused, /^Error: --steps-per-run runs several updates .* not with --grad-accum > 1/);
