@@ -8,16 +8,16 @@
  * for overflow, and the ratio to the CPU's float32 step in the same run. Each case runs in its
  * own process; a device that cannot open the step prints why and the run goes on.
  *
- * A `-loop<S>` suffix (cpu-loop4, cuda-loop8) runs S steps per session run (the ONNX Loop of
+ * A `-loop<S>` suffix (cpu-loop4, cuda-fp16-loop8) runs S steps per session run (the ONNX Loop of
  * --steps-per-run): parameters and slots stay inside onnxruntime between them; the figure is per
  * step.
  *
  *   node --import tsx bench/device-step.ts [--config base] [--batch 8] [--seq 128] [--steps 3]
- *        [--only cpu,cpu-fp16,cpu-loop4,webgpu,webgpu-fp16,cuda,cuda-fp16,cuda-loop4] [--threads N]
+ *        [--only cpu,cpu-fp16,cpu-loop4,webgpu,webgpu-fp16,cuda,cuda-fp16,cuda-loop4,cuda-fp16-loop4] [--threads N]
  *
  * On this project's machines there is no GPU: webgpu runs on Mesa's software Vulkan driver
  * (use --config tiny there), cuda prints that it cannot open. On a GPU machine:
- *   node --import tsx bench/device-step.ts --config base --batch 32 --seq 128 --steps 10 --only cpu,cuda,cuda-fp16,webgpu,webgpu-fp16
+ *   node --import tsx bench/device-step.ts --config base --batch 32 --seq 128 --steps 10 --only cpu,cuda,cuda-fp16,cuda-loop4,cuda-fp16-loop4,webgpu,webgpu-fp16
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -49,11 +49,11 @@ function gpuMemoryMb(): number | null {
 async function deviceCase(name: string): Promise<CaseResult> {
   const cfg = loadAlbertConfig(config);
   const predictions = Math.min(P, S);
-  const mixedPrecision = name.endsWith('-fp16');
+  const mixedPrecision = /-fp16(-|$)/.test(name);
   const loop = Number(/-loop(\d+)$/.exec(name)?.[1] ?? 1);
   try {
     const trainer = await Trainer.create(
-      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name.replace(/-(fp16|loop\d+)$/, '')), mixedPrecision } },
+      { config: cfg, graph: { head: 'pretraining', maxPredictions: predictions }, maxSeqLength: Math.max(S, 64), optimizer: 'lamb', learningRate: 1e-4, numWarmupSteps: 10, numTrainSteps: 1000, seed: 1, threads, execution: { device: parseDevice(name.replace(/-(fp16|loop\d+)/g, '')), mixedPrecision } },
       pretrainingBatches,
     );
     const r = new InitRng(2);
