@@ -138,10 +138,9 @@ function planUpdateStage(model: Graph, trainable: string[], opts: TrainGraphOpti
   const g = new Graph(`${model.name}/update`);
   for (const name of trainable) {
     const p = model.inputByName(name)!;
-    const v = g.input(name, p.dtype, p.shape, { ...p.input! });
+    g.input(name, p.dtype, p.shape, { ...p.input! });
     // The optimizer reads grad:<param> outputs, as autodiff leaves them; it consumes them.
     g.output(`grad:${name}`, g.input(reducedGradInput(name), p.dtype, p.shape, { role: 'data' }));
-    void v;
   }
   const lossScaleInput = opts.mixedPrecision ? STEP_INPUTS.lossScale : undefined;
   if (lossScaleInput) g.input(lossScaleInput, 'float32', [], { role: 'state' });

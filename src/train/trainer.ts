@@ -350,7 +350,8 @@ export class Trainer<B> {
    * Takes steps first, first + 1, ... on `batches` (one micro-batch each) in one session run: the
    * step graph in an ONNX Loop (backends/onnx/multi-step.ts), parameters and slots carried inside
    * onnxruntime between the steps. A non-finite step leaves the state as it was, as step() does.
-   * One micro-batch per update, float32, on the CPU or CUDA.
+   * One micro-batch per update, on the CPU or CUDA; under mixed precision the loss scale moves
+   * inside the loop as between runs.
    */
   async steps(first: number, batches: B[]): Promise<StepResult[]> {
     if (batches.length === 0) return [];
