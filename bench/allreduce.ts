@@ -1,7 +1,7 @@
 /**
  * All-reduce benchmark (figures, not assertions): the sum over ranks of one buffer the size of
  * ALBERT-base's gradients (every parameter of base with the pretraining heads, float32), as data
- * parallel training does once per step, through src/dist/mpi.ts. Sync and async (koffi worker
+ * parallel training does once per step, through src/mpi/mpi.ts. Sync and async (koffi worker
  * thread) calls, median and best of the repetitions, the algorithm bandwidth 2(N-1)/N x bytes /
  * time (what each rank sends and receives in a ring), the load average, and the share of a
  * training step that the all-reduce would take. Run it under mpirun, with the ring all-reduce
@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { presetConfig } from '../src/model/config.ts';
 import { countParams, modelParams } from '../src/model/params.ts';
-import { loadMpi, type Mpi } from '../src/dist/mpi.ts';
+import { loadMpi, type Mpi } from '../src/mpi/mpi.ts';
 
 function argFlag(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -18,15 +18,15 @@ export const workersFlag = Flags.integer({
  * With `--workers N` (N > 1) and no launcher, runs the command under mpirun and exits with its code.
  */
 export async function joinWorkers(flags: { workers?: number }): Promise<Workers | undefined> {
-  const { launchedByMpi } = await import('../dist/env.ts');
+  const { launchedByMpi } = await import('../mpi/env.ts');
   if (launchedByMpi()) {
-    const { loadMpi } = await import('../dist/mpi.ts');
+    const { loadMpi } = await import('../mpi/mpi.ts');
     const mpi = loadMpi();
     mpi.init();
     return mpi.size > 1 ? mpi : undefined;
   }
   if (flags.workers !== undefined && flags.workers > 1) {
-    const { runUnderMpirun } = await import('../dist/launch.ts');
+    const { runUnderMpirun } = await import('../mpi/launch.ts');
     const code = await runUnderMpirun({
       workers: flags.workers,
       argv: process.argv.slice(2),

@@ -18,7 +18,7 @@ import { STEP_INPUTS } from '../passes/optimizer.ts';
 import { reducedGradInput } from '../train-graph/plan.ts';
 import type { BatchFeeder, Feeds } from './task.ts';
 
-/** What data-parallel training needs of MPI (src/dist/mpi.ts provides it). */
+/** What data-parallel training needs of MPI (src/mpi/mpi.ts provides it). */
 export interface Collective {
   readonly rank: number;
   readonly size: number;

@@ -52,7 +52,10 @@ const WRAP_ON = '\x1b[?7h';
 
 describe('Ctrl-C in a terminal', () => {
   it('restores the terminal, says where to resume, exits 130, and the rerun ends with the bytes of an uninterrupted run', async (t) => {
-    if (!existsSync(PYTHON)) return t.skip(`${PYTHON} is missing: no pseudo-terminal driver`);
+    if (!existsSync(PYTHON)) {
+      console.log(`ctrl-c: skipped, ${PYTHON} is missing: no pseudo-terminal driver`);
+      return t.skip(`${PYTHON} is missing: no pseudo-terminal driver`);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'albert-ctrl-c-'));
     const train = await writeCountingRecords(join(dir, 'train.tfrecord'), 96, 1);
     const flags = (out: string, metrics: string): string[] =>

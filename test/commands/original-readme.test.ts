@@ -193,7 +193,7 @@ describe('the original README command lines', () => {
   });
 
   it('run_classifier -> albert finetune glue', async (t) => {
-    if (!pretrained) return t.skip('needs the pretraining run above');
+    assert.ok(pretrained, 'the run_pretraining test above did not run: this line starts from its output');
     const out = join(dir, 'glue');
     const args = pasted(README.classifier, {
       '--data_dir': data.mrpc, '--output_dir': out, '--init_checkpoint': pretrained, '--albert_config_file': join(pretrained, 'config.json'), '--spm_model_file': data.spm,
@@ -206,7 +206,7 @@ describe('the original README command lines', () => {
 
   for (const v of [1, 2] as const) {
     it(`run_squad_v${v} -> albert finetune squad --version ${v === 1 ? '1.1' : '2.0'}`, async (t) => {
-      if (!pretrained) return t.skip('needs the pretraining run above');
+      assert.ok(pretrained, 'the run_pretraining test above did not run: this line starts from its output');
       const out = join(dir, `squad${v}`);
       const file = data.squad(v === 2);
       const args = pasted(README.squad(v), {
@@ -223,7 +223,7 @@ describe('the original README command lines', () => {
   }
 
   it('run_race -> albert finetune race', async (t) => {
-    if (!pretrained) return t.skip('needs the pretraining run above');
+    assert.ok(pretrained, 'the run_pretraining test above did not run: this line starts from its output');
     const out = join(dir, 'race-out');
     const args = pasted(README.race, {
       '--albert_config_file': join(pretrained, 'config.json'), '--output_dir': out, '--train_file': join(data.race, 'RACE/train/middle/0.txt'), '--eval_file': join(data.race, 'RACE/dev/high/1.txt'),

@@ -184,7 +184,10 @@ describe('run outputs and Ctrl-C through the library', () => {
       for (const [i, l] of evals.entries()) assert.equal(Number(e.rows[i][e.header.indexOf('masked_lm_accuracy')]), l.masked_lm_accuracy);
     }
 
-    if (!existsSync(PYTHON)) return t.skip(`${PYTHON} is missing: the TensorBoard files are not read back`);
+    if (!existsSync(PYTHON)) {
+      console.log(`tensorboard: skipped, ${PYTHON} is missing: the TensorBoard files are not read back`);
+      return t.skip(`${PYTHON} is missing: the TensorBoard files are not read back`);
+    }
     // TensorBoard: file_version first; then the JSON lines' figures at their steps, as float32.
     const refFiles = readEvents(join(ref, 'tb'));
     assert.equal(refFiles.length, 1);

@@ -1,12 +1,12 @@
 /**
- * One worker of the data-parallel test (test/dist/data-parallel.test.ts starts two with mpirun):
+ * One worker of the data-parallel test (test/mpi/data-parallel.test.ts starts two with mpirun):
  * trains the tiny pretraining model for a few updates with the Trainer over MPI and writes, on
  * each rank, its final parameters (raw float32, in the manifest's order) and the losses.
  *
- *   mpirun -np 2 --oversubscribe --bind-to none node --import tsx test/dist/data-parallel-worker.ts OUT_PREFIX [--fp16]
+ *   mpirun -np 2 --oversubscribe --bind-to none node --import tsx test/mpi/data-parallel-worker.ts OUT_PREFIX [--fp16]
  */
 import { writeFileSync } from 'node:fs';
-import { loadMpi } from '../../src/dist/mpi.ts';
+import { loadMpi } from '../../src/mpi/mpi.ts';
 import { tinyTrainer } from '../train/helpers.ts';
 import { workerBatches } from './data-parallel-worker-batches.ts';
 

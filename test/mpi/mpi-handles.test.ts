@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { flavourOf, loadMpi, mpiHandles, mpiLibraryCandidates, requireKoffi, type KoffiLike } from '../../src/dist/mpi.ts';
+import { flavourOf, loadMpi, mpiHandles, mpiLibraryCandidates, requireKoffi, type KoffiLike } from '../../src/mpi/mpi.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -118,7 +118,7 @@ describe('finding the library', () => {
 
   it('says in one line that koffi is missing, and how to install it', () => {
     const missing = (): never => {
-      throw new Error("Cannot find module 'koffi'\nRequire stack:\n- /x/src/dist/mpi.ts");
+      throw new Error("Cannot find module 'koffi'\nRequire stack:\n- /x/src/mpi/mpi.ts");
     };
     assert.throws(
       () => requireKoffi(missing),
@@ -132,7 +132,7 @@ describe('finding the library', () => {
       t.skip(String(koffiOrWhy()));
       return;
     }
-    const code = "import { loadMpi } from './src/dist/mpi.ts'; try { loadMpi(); } catch (e) { process.stdout.write(e.name + ': ' + e.message); process.exit(3); }";
+    const code = "import { loadMpi } from './src/mpi/mpi.ts'; try { loadMpi(); } catch (e) { process.stdout.write(e.name + ': ' + e.message); process.exit(3); }";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -1,7 +1,7 @@
-/** What the launchers' environment variables say, read without MPI (src/dist/env.ts). */
+/** What the launchers' environment variables say, read without MPI (src/mpi/env.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { launchedByMpi, launcherLocal, launcherWorldSize } from '../../src/dist/env.ts';
+import { launchedByMpi, launcherLocal, launcherWorldSize } from '../../src/mpi/env.ts';
 
 // What each launcher puts in a rank's environment (a subset, with the values of rank 1 of 2).
 const OPENMPI = { OMPI_COMM_WORLD_SIZE: '2', OMPI_COMM_WORLD_RANK: '1', OMPI_COMM_WORLD_LOCAL_RANK: '1', OMPI_COMM_WORLD_LOCAL_SIZE: '2' };

@@ -1,5 +1,5 @@
 /**
- * The MPI binding in a real job: `mpirun -np 2` starts test/dist/mpi-worker.ts twice over (two
+ * The MPI binding in a real job: `mpirun -np 2` starts test/mpi/mpi-worker.ts twice over (two
  * runs, same seed). The worker checks what one rank can (exact sums of float32, float64 and int32,
  * async all-reduce with the event loop running, queued async calls, bcast, all-gather of equal and
  * unequal lengths, barrier, a binding with 4 KiB pieces and the shared-memory split for the local
@@ -8,21 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mpiSkipReason } from './helpers.ts';
-import { loadMpi } from '../../src/dist/mpi.ts';
+import { skippedWithoutMpi } from './helpers.ts';
+import { loadMpi } from '../../src/mpi/mpi.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const SKIP = mpiSkipReason();
 
-function skipped(t: TestContext): boolean {
-  if (SKIP === undefined) return false;
-  t.diagnostic(SKIP);
-  t.skip(SKIP);
-  return true;
-}
 
 interface RankResult {
   rank: number;
@@ -50,7 +43,7 @@ function mpirun(workerArgs: string[]): Promise<Job> {
   if (process.getuid?.() === 0) args.push('--allow-run-as-root');
   // The ring all-reduce, as `--workers` sets it, for bytes that do not depend on the message size.
   args.push('-x', 'OMPI_MCA_coll_tuned_use_dynamic_rules=1', '-x', 'OMPI_MCA_coll_tuned_allreduce_algorithm=4');
-  args.push(process.execPath, '--import', 'tsx', 'test/dist/mpi-worker.ts', ...workerArgs);
+  args.push(process.execPath, '--import', 'tsx', 'test/mpi/mpi-worker.ts', ...workerArgs);
   return new Promise((resolve, reject) => {
     const child = spawn('mpirun', args, { cwd: ROOT, env: process.env });
     let stdout = '';
@@ -86,14 +79,14 @@ function completed(job: Job): RankResult[] {
 
 describe('MPI binding under mpirun -np 2', { timeout: 60_000 }, () => {
   it('loads the installed library as Open MPI (from its version string)', (t) => {
-    if (skipped(t)) return;
+    if (skippedWithoutMpi(t)) return;
     const mpi = loadMpi();
     assert.equal(mpi.flavour, 'openmpi');
     assert.match(mpi.libraryVersion, /^Open MPI v\d/);
   });
 
   it('gives each rank its rank, the world size, the local rank (launcher and shared-memory split) and the serialized thread level', async (t) => {
-    if (skipped(t)) return;
+    if (skippedWithoutMpi(t)) return;
     const results = completed(await firstJob());
     assert.deepEqual(
       results.map((r) => [r.rank, r.size, r.localRank, r.localSize, r.splitLocal, r.flavour]),
@@ -106,7 +99,7 @@ describe('MPI binding under mpirun -np 2', { timeout: 60_000 }, () => {
   });
 
   it('passes the exact sums, async, bcast, all-gather, barrier and chunked checks on both ranks', async (t) => {
-    if (skipped(t)) return;
+    if (skippedWithoutMpi(t)) return;
     const results = completed(await firstJob());
     // The worker asserts these itself; here: it got to the end, and waited where it had to.
     assert.ok(results[0].asyncTicks >= 5, `rank 0's event loop ran ${results[0].asyncTicks} times while its all-reduce waited`);
@@ -114,14 +107,14 @@ describe('MPI binding under mpirun -np 2', { timeout: 60_000 }, () => {
   });
 
   it('gives both ranks the same reduced bytes for random data, sync, async and in 4 KiB pieces', async (t) => {
-    if (skipped(t)) return;
+    if (skippedWithoutMpi(t)) return;
     const [a, b] = completed(await firstJob());
     assert.match(a.syncDigest, /^[0-9a-f]{64}$/);
     assert.deepEqual([a.syncDigest, a.asyncDigest, a.chunkedDigest, b.syncDigest, b.asyncDigest, b.chunkedDigest], Array(6).fill(a.syncDigest));
   });
 
   it('gives the same bytes run after run, and finalizes at exit when the program does not', async (t) => {
-    if (skipped(t)) return;
+    if (skippedWithoutMpi(t)) return;
     const [a] = completed(await firstJob());
     const job = await secondJob();
     const [c, d] = completed(job);

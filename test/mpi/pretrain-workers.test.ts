@@ -10,18 +10,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertModelsClose, mpiSkipReason } from './helpers.ts';
+import { assertModelsClose, skippedWithoutMpi } from './helpers.ts';
 import { albert, tinyFlags, writeCountingRecords } from '../train/helpers.ts';
-
-const SKIP = mpiSkipReason();
 
 describe('albert pretrain --workers 2', { timeout: 300_000 }, () => {
   it('equals --grad-accum 2, repeats its bytes, and resumes exactly after one rank is killed', async (t) => {
-    if (SKIP) {
-      t.diagnostic(SKIP);
-      t.skip(SKIP);
-      return;
-    }
+      if (skippedWithoutMpi(t)) return;
     const dir = mkdtempSync(join(tmpdir(), 'albert-workers-'));
     const train = await writeCountingRecords(join(dir, 'train.tfrecord'), 48, 3);
     const flags = (out: string, extra: string[]) => tinyFlags(train, join(dir, out), ['--num-train-steps', '4', '--save-checkpoints-steps', '2', ...extra]);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { findOnPath, mpirunCommand, mpirunKindOf, runUnderMpirun, withoutWorkers, type MpirunOptions } from '../../src/dist/launch.ts';
+import { findOnPath, mpirunCommand, mpirunKindOf, runUnderMpirun, withoutWorkers, type MpirunOptions } from '../../src/mpi/launch.ts';
 import { OptionError, UserError } from '../../src/util/errors.ts';
 
 const base: MpirunOptions = {

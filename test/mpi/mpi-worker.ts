@@ -1,14 +1,14 @@
 /**
- * One rank of the real-MPI tests (test/dist/mpi.test.ts starts two with mpirun). It checks what a
+ * One rank of the real-MPI tests (test/mpi/mpi.test.ts starts two with mpirun). It checks what a
  * single rank can check itself with node:assert (a failure exits non-zero and fails the job) and
  * prints one line `RESULT {json}` with what needs both ranks or two runs to judge: digests of
  * all-reduced random data.
  *
- *   mpirun -np 2 --oversubscribe --bind-to none node --import tsx test/dist/mpi-worker.ts [--seed N] [--no-finalize]
+ *   mpirun -np 2 --oversubscribe --bind-to none node --import tsx test/mpi/mpi-worker.ts [--seed N] [--no-finalize]
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { loadMpi } from '../../src/dist/mpi.ts';
+import { loadMpi } from '../../src/mpi/mpi.ts';
 import { rng } from '../helpers/random.ts';
 
 const args = process.argv.slice(2);

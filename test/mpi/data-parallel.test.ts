@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mpiSkipReason } from './helpers.ts';
+import { skippedWithoutMpi } from './helpers.ts';
 import { presetConfig } from '../../src/model/config.ts';
 import { modelParams } from '../../src/model/params.ts';
 import { tinyTrainer } from '../train/helpers.ts';
@@ -19,13 +19,11 @@ import { workerBatches } from './data-parallel-worker-batches.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const SKIP = mpiSkipReason();
-
 function twoWorkers(prefix: string, extra: string[] = []): Promise<{ code: number | null; stderr: string }> {
   const args = ['-np', '2', '--oversubscribe', '--bind-to', 'none'];
   if (process.getuid?.() === 0) args.push('--allow-run-as-root');
   args.push('-x', 'OMPI_MCA_coll_tuned_use_dynamic_rules=1', '-x', 'OMPI_MCA_coll_tuned_allreduce_algorithm=4');
-  args.push(process.execPath, '--import', 'tsx', 'test/dist/data-parallel-worker.ts', prefix, ...extra);
+  args.push(process.execPath, '--import', 'tsx', 'test/mpi/data-parallel-worker.ts', prefix, ...extra);
   return new Promise((resolve, reject) => {
     const child = spawn('mpirun', args, { cwd: ROOT, env: process.env });
     let stderr = '';
@@ -65,11 +63,7 @@ function readRank(prefix: string, rank: number, names: string[], shapes: Map<str
 describe('data-parallel training under mpirun -np 2', { timeout: 180_000 }, () => {
   for (const fp16 of [false, true]) {
     it(`${fp16 ? 'mixed precision: ' : ''}2 workers equal 1 worker with grad-accum 2, the same bytes on both ranks and run after run`, async (t) => {
-      if (SKIP) {
-        t.diagnostic(SKIP);
-        t.skip(SKIP);
-        return;
-      }
+      if (skippedWithoutMpi(t)) return;
       const dir = mkdtempSync(join(tmpdir(), 'albert-dp-'));
       const extra = fp16 ? ['--fp16'] : [];
       const [a, b] = [join(dir, 'a'), join(dir, 'b')];

@@ -10,17 +10,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { albert } from '../helpers/cli.ts';
 import { writeMrpc, writeVocab } from '../helpers/glue-data.ts';
-import { assertModelsClose, mpiSkipReason } from './helpers.ts';
-
-const SKIP = mpiSkipReason();
+import { assertModelsClose, skippedWithoutMpi } from './helpers.ts';
 
 describe('albert finetune glue --workers 2', { timeout: 300_000 }, () => {
   it('equals --grad-accum 2; worker 0 writes the evaluation', async (t) => {
-    if (SKIP) {
-      t.diagnostic(SKIP);
-      t.skip(SKIP);
-      return;
-    }
+      if (skippedWithoutMpi(t)) return;
     const dir = mkdtempSync(join(tmpdir(), 'albert-ft-workers-'));
     const data = writeMrpc(dir, 5);
     const vocab = writeVocab(dir);
