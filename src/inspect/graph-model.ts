@@ -7,7 +7,7 @@
  * The two sources are first brought to a RawGraph (ir-graph.ts / onnx-graph.ts), and everything
  * else is computed here once, the same way for both.
  */
-import type { ShownDim } from './report.ts';
+import type { ParamRow, ShownDim } from './report.ts';
 
 export type ValueRole = 'param' | 'state' | 'data';
 
@@ -98,14 +98,8 @@ export interface ModelScope {
   synthetic?: true;
 }
 
-export interface ModelParam {
-  name: string;
-  hfName?: string;
-  transposed?: boolean;
-  dtype: string;
-  shape: ShownDim[];
-  size: number;
-  bytes: number;
+/** A parameter as the report lists it (names, dtype, shape, size), and where the graph uses it. */
+export interface ModelParam extends Omit<ParamRow, 'source'> {
   /** Index into values. */
   value: number;
   /** Read by some node (or a graph output); unused parameters are listed but not counted. */

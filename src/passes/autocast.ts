@@ -21,7 +21,6 @@ import { Cast, cast } from '../ir/ops/elementwise.ts';
 import { Einsum } from '../ir/ops/einsum.ts';
 import { Gelu } from '../ir/ops/gelu.ts';
 import { MatMul } from '../ir/ops/matmul.ts';
-import type { Pass } from './pass.ts';
 import { is, rewrite, type RewriteRule } from './rewrite.ts';
 
 /** The ops that run in float16 under autocast. */
@@ -49,8 +48,4 @@ export const autocastRule: RewriteRule = {
 /** Rewrites the graph for mixed precision (see the file comment); returns whether anything changed. */
 export function autocast(g: Parameters<typeof rewrite>[0]): boolean {
   return rewrite(g, [autocastRule]);
-}
-
-export function autocastPass(): Pass {
-  return { name: 'autocast', run: (g) => autocast(g) };
 }

@@ -17,6 +17,7 @@ import type { GradientStageManifest, TrainingManifest } from '../manifest.ts';
 import { STEP_INPUTS } from '../passes/optimizer.ts';
 import { reducedGradInput } from '../train-graph/plan.ts';
 import type { BatchFeeder, Feeds } from './task.ts';
+import { accumulationTotals, feedsFor, UpdateMeans } from './update-figures.ts';
 
 /** What data-parallel training needs of MPI (src/mpi/mpi.ts provides it). */
 export interface Collective {
@@ -94,41 +95,28 @@ export class ParallelStep<B> {
     const K = this.settings.local;
     if (all.length !== K * size) throw new Error(`data-parallel step: ${all.length} micro-batches given, ${size} workers x ${K} expected`);
     const task = this.task;
-    const common: Feeds = {};
-    for (const t of this.gradients.totals) {
-      const v = all.reduce((a, b) => a + task.accumulationTotal(t.name, b), 0);
-      common[t.name] = t.dtype === 'int32' ? int32Scalar(v) : float32Scalar(v);
-    }
+    const common = accumulationTotals(this.gradients.totals, task, all);
     if (this.gradients.dropout) common[this.gradients.dropout.seed] = int32Scalar(this.settings.seed);
     if (lossScale !== undefined && this.gradients.lossScale) common[this.gradients.lossScale] = float32Scalar(lossScale);
 
     const grads = new Float32Array(this.total);
-    // [loss share, then per combined output: value x weight, weight], summed over the workers in float64.
-    const scalars = new Float64Array(1 + 2 * combined.length);
-    const epsilons = new Map<string, number>();
+    const means = new UpdateMeans(combined, task, this.gradients.lossShare);
     for (let k = 0; k < K; k++) {
       const index = rank * K + k;
       const b = all[index];
       const feeds: Feeds = { ...state, ...common, ...task.feeds(b) };
       if (this.gradients.dropout) feeds[this.gradients.dropout.step] = int32Scalar(step * K * size + index);
-      const out = (await this.gradSession.run(pick(feeds, this.gradSession.inputNames))) as Feeds;
+      const out = (await this.gradSession.run(feedsFor(this.gradSession.inputNames, feeds, 'data-parallel gradients stage'))) as Feeds;
       this.gradients.gradients.forEach((g, i) => {
         const src = out[g.output].data as Float32Array;
         const dst = grads.subarray(this.offsets[i], this.offsets[i] + this.sizes[i]);
         if (k === 0) dst.set(src);
         else for (let j = 0; j < dst.length; j++) dst[j] += src[j];
       });
-      const value = (name: string): number => Number((out[name].data as Float32Array)[0]);
-      scalars[0] += value(this.gradients.lossShare);
-      combined.forEach((name, i) => {
-        const w = task.outputWeight(name, b);
-        scalars[1 + 2 * i] += value(name) * (w.weight + (w.epsilon ?? 0));
-        scalars[2 + 2 * i] += w.weight;
-        epsilons.set(name, w.epsilon ?? 0);
-      });
+      means.add(b, out);
     }
     await this.collective.allreduceSumAsync(grads);
-    await this.collective.allreduceSumAsync(scalars);
+    await this.collective.allreduceSumAsync(means.sums);
 
     const feeds: Feeds = {
       [STEP_INPUTS.globalStep]: int32Scalar(step),
@@ -140,15 +128,10 @@ export class ParallelStep<B> {
     this.gradients.gradients.forEach((g, i) => {
       feeds[reducedGradInput(g.param)] = hostTensor('float32', grads.subarray(this.offsets[i], this.offsets[i] + this.sizes[i]), this.update.parameters[i].shape);
     });
-    const out = (await this.updateSession.run(pick({ ...state, ...feeds }, this.updateSession.inputNames))) as Feeds;
-    const loss = scalars[0];
+    const out = (await this.updateSession.run(feedsFor(this.updateSession.inputNames, { ...state, ...feeds }, 'data-parallel update stage'))) as Feeds;
+    const loss = means.total;
     const gradNorm = Number((out.grad_norm.data as Float32Array)[0]);
-    const outputs: Record<string, number> = {};
-    combined.forEach((name, i) => {
-      const w = scalars[2 + 2 * i];
-      const eps = epsilons.get(name) ?? 0;
-      outputs[name] = w + eps > 0 ? scalars[1 + 2 * i] / (w + eps) : 0;
-    });
+    const outputs = means.means();
     let next: Feeds | null = null;
     if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
       next = { ...state };
@@ -156,14 +139,4 @@ export class ParallelStep<B> {
     }
     return { next, loss, outputs, learningRate: Number((out.learning_rate_used.data as Float32Array)[0]), gradNorm };
   }
-}
-
-function pick(feeds: Feeds, names: readonly string[]): Feeds {
-  const run: Feeds = {};
-  for (const n of names) {
-    const t = feeds[n];
-    if (!t) throw new Error(`data-parallel step: input "${n}" has no feed`);
-    run[n] = t;
-  }
-  return run;
 }

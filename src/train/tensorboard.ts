@@ -10,9 +10,9 @@
  *   Summary { repeated Value value = 1; }   Value { string tag = 1; float simple_value = 2; }
  *   SessionLog { SessionStatus status = 1; }   (START = 1)
  *
- * The first event of a file says `file_version: "brain.Event:2"`. The few messages are encoded by
- * hand (a dozen lines) rather than through protobufjs reflection: nothing to load, and the bytes
- * are plain to check against the .proto above.
+ * The first event of a file says `file_version: "brain.Event:2"`. The few messages are written
+ * with protobufjs's Writer field by field (no .proto to load), so the bytes are plain to check
+ * against the messages above.
  *
  * Every run (a resumed one included) writes a new file, `events.out.tfevents.<unix seconds>.<host>`,
  * appended record by record so TensorBoard sees a live run and a kill loses at most the record
@@ -21,84 +21,48 @@
  * logged after that step (they are logged again), as it does for TensorFlow's own restarts.
  */
 import { appendFileSync, existsSync } from 'node:fs';
+import protobuf from 'protobufjs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { encodeTFRecord, fsReason } from '../data/tfrecord.ts';
 import { OptionError } from '../util/errors.ts';
 import { MakeDirError, makeDir } from '../util/make-dir.ts';
 
-/** Protocol buffer wire format, only what Event needs. */
-class ProtoWriter {
-  private bytes: number[] = [];
+/** Field keys ((field << 3) | wire type) of the messages above. */
+const KEY = {
+  wallTime: (1 << 3) | 1,
+  step: (2 << 3) | 0,
+  fileVersion: (3 << 3) | 2,
+  summary: (5 << 3) | 2,
+  sessionLog: (7 << 3) | 2,
+  summaryValue: (1 << 3) | 2,
+  tag: (1 << 3) | 2,
+  simpleValue: (2 << 3) | 5,
+  status: (1 << 3) | 0,
+} as const;
 
-  private varint(v: bigint): void {
-    let x = BigInt.asUintN(64, v);
-    while (x >= 0x80n) {
-      this.bytes.push(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
-    }
-    this.bytes.push(Number(x));
-  }
-
-  private tag(field: number, wire: number): void {
-    this.varint(BigInt((field << 3) | wire));
-  }
-
-  int64(field: number, v: number): this {
-    this.tag(field, 0);
-    this.varint(BigInt(v));
-    return this;
-  }
-
-  double(field: number, v: number): this {
-    this.tag(field, 1);
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    this.bytes.push(...b);
-    return this;
-  }
-
-  float(field: number, v: number): this {
-    this.tag(field, 5);
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.bytes.push(...b);
-    return this;
-  }
-
-  bytesField(field: number, data: Uint8Array): this {
-    this.tag(field, 2);
-    this.varint(BigInt(data.length));
-    this.bytes.push(...data);
-    return this;
-  }
-
-  string(field: number, s: string): this {
-    return this.bytesField(field, Buffer.from(s, 'utf8'));
-  }
-
-  finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
-  }
+/** An Event's wall time and step, the start of every event. */
+function event(wallTime: number, step: number): protobuf.Writer {
+  return protobuf.Writer.create().uint32(KEY.wallTime).double(wallTime).uint32(KEY.step).int64(step);
 }
 
 export const FILE_VERSION = 'brain.Event:2';
 
 /** An Event carrying `file_version` (the first record of every events file). */
 export function fileVersionEvent(wallTime: number): Uint8Array {
-  return new ProtoWriter().double(1, wallTime).int64(2, 0).string(3, FILE_VERSION).finish();
+  return event(wallTime, 0).uint32(KEY.fileVersion).string(FILE_VERSION).finish();
 }
 
 /** An Event carrying a Summary of scalars (tag -> value, float32 as TensorBoard keeps them). */
 export function scalarsEvent(wallTime: number, step: number, scalars: [string, number][]): Uint8Array {
-  const summary = new ProtoWriter();
-  for (const [tag, v] of scalars) summary.bytesField(1, new ProtoWriter().string(1, tag).float(2, v).finish());
-  return new ProtoWriter().double(1, wallTime).int64(2, step).bytesField(5, summary.finish()).finish();
+  const w = event(wallTime, step).uint32(KEY.summary).fork();
+  for (const [tag, v] of scalars) w.uint32(KEY.summaryValue).fork().uint32(KEY.tag).string(tag).uint32(KEY.simpleValue).float(v).ldelim();
+  return w.ldelim().finish();
 }
 
 /** An Event carrying SessionLog { status: START }: a (re)start at `step`. */
 export function sessionStartEvent(wallTime: number, step: number): Uint8Array {
-  return new ProtoWriter().double(1, wallTime).int64(2, step).bytesField(7, new ProtoWriter().int64(1, 1).finish()).finish();
+  return event(wallTime, step).uint32(KEY.sessionLog).fork().uint32(KEY.status).int32(1).ldelim().finish();
 }
 
 /** Appends events to a new events file in `dir` (created when missing). */

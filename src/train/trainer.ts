@@ -21,6 +21,7 @@ import type { AlbertConfig } from '../model/config.ts';
 import { STEP_INPUTS, type OptimizerName } from '../passes/optimizer.ts';
 import { DynamicLossScale, MAX_LOSS_SCALE, type LossScaleSettings } from './loss-scale.ts';
 import { mergedTraining, ParallelStep, type Collective } from './data-parallel.ts';
+import { accumulationTotals, combinedOutputs, feedsFor, UpdateMeans } from './update-figures.ts';
 import { LOSS_SCALE_STEPS, LOSS_SCALE_USED, MULTI_STEP_NAMES, multiStepModel, trainingStepLoop } from '../backends/onnx/multi-step.ts';
 import { encodeModel } from '../backends/onnx/emit.ts';
 import { onnx } from '../backends/onnx/proto.ts';
@@ -78,9 +79,6 @@ export interface StepResult {
   seconds: number;
 }
 
-/** Outputs of the optimizer itself: one value per update, not combined over micro-batches. */
-const UPDATE_OUTPUTS = new Set(['learning_rate_used', 'grad_norm']);
-
 export class Trainer<B> {
   readonly gradAccum: number;
   readonly threads: number;
@@ -90,7 +88,9 @@ export class Trainer<B> {
   /** Parameters and optimizer slots by graph input name: the tensors fed to the next run. */
   private state: Feeds = {};
   /** The Loop over several steps (steps()), opened at its first use. */
-  private multiStep: { session: Executable; combined: string[] } | null = null;
+  private multiStep: Executable | null = null;
+  /** The losses and metrics a step reports as the update's means (update-figures.ts). */
+  private readonly combined: string[];
   /** The dynamic loss scale of a mixed-precision step (null in float32). */
   readonly lossScaler: DynamicLossScale | null;
   private inputNames: string[] = [];
@@ -107,6 +107,7 @@ export class Trainer<B> {
     this.gradAccum = training.accumulation?.steps ?? 1;
     this.threads = opts.threads ?? availableParallelism();
     this.inputNames = [...session.inputNames];
+    this.combined = combinedOutputs(training);
     this.lossScaler = training.scalarInputs.some((s) => s.name === STEP_INPUTS.lossScale) ? new DynamicLossScale(opts.lossScale) : null;
   }
 
@@ -258,18 +259,11 @@ export class Trainer<B> {
     if (this.training.dropout) common[this.training.dropout.seed] = int32Scalar(o.seed);
     const scale = this.lossScaler?.scale;
     if (scale !== undefined) common[STEP_INPUTS.lossScale] = float32Scalar(scale);
-    if (this.training.accumulation) {
-      for (const t of this.training.accumulation.totals) {
-        const total = micro.reduce((a, b) => a + task.accumulationTotal(t.name, b), 0);
-        common[t.name] = t.dtype === 'int32' ? int32Scalar(total) : float32Scalar(total);
-      }
-    }
+    if (this.training.accumulation) Object.assign(common, accumulationTotals(this.training.accumulation.totals, task, micro));
     // Losses (the total "loss" aside) and metrics are combined over the micro-batches.
-    const combined = [...this.training.losses, ...this.training.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
-    const sums = new Map(combined.map((n) => [n, { value: 0, weight: 0, epsilon: 0 }]));
+    const means = new UpdateMeans(this.combined, task, K > 1 ? this.training.accumulation!.lossShare : 'loss');
     let state = this.state;
     let finite = true;
-    let loss = 0;
     let lr = 0;
     let gradNorm = 0;
     let tokens = 0;
@@ -280,26 +274,10 @@ export class Trainer<B> {
       const feeds: Feeds = { ...state, ...common, ...task.feeds(b) };
       if (this.training.accumulation) feeds[this.training.accumulation.microStep] = int32Scalar(k);
       if (this.training.dropout) feeds[this.training.dropout.step] = int32Scalar(step * K + k);
-      const run: Feeds = {};
-      for (const n of this.inputNames) {
-        const t = feeds[n];
-        if (!t) throw new Error(`training graph input "${n}" has no feed`);
-        run[n] = t;
-      }
-      const out = (await this.session.run(run)) as Feeds;
+      const out = (await this.session.run(feedsFor(this.inputNames, feeds, 'training graph'))) as Feeds;
       last = out;
       const value = (name: string): number => Number((out[name].data as Float32Array)[0]);
-      const share = K > 1 ? value(this.training.accumulation!.lossShare) : value('loss');
-      if (!Number.isFinite(share)) finite = false;
-      loss += share;
-      for (const [name, s] of sums) {
-        // A micro-batch's mean, weighted back into the update's mean; a denominator's epsilon
-        // (the masked-LM loss's) is undone per micro-batch and added once for the update.
-        const w = task.outputWeight(name, b);
-        s.value += value(name) * (w.weight + (w.epsilon ?? 0));
-        s.weight += w.weight;
-        s.epsilon = w.epsilon ?? 0;
-      }
+      if (!Number.isFinite(means.add(b, out))) finite = false;
       lr = value('learning_rate_used');
       gradNorm = value('grad_norm');
       const next: Feeds = {};
@@ -315,12 +293,9 @@ export class Trainer<B> {
       state = next;
       killPoint('mid-step', step + 1);
     }
-    const outputs: Record<string, number> = {};
-    for (const [name, s] of sums) {
-      // One micro-batch: the graph's own value, bit for bit.
-      if (K === 1) outputs[name] = Number((last[name].data as Float32Array)[0]);
-      else outputs[name] = s.weight + s.epsilon > 0 ? s.value / (s.weight + s.epsilon) : 0;
-    }
+    // One micro-batch: the graph's own values, bit for bit.
+    const outputs = K === 1 ? Object.fromEntries(this.combined.map((n) => [n, Number((last[n].data as Float32Array)[0])])) : means.means();
+    const loss = means.total;
     if (!Number.isFinite(gradNorm)) finite = false;
     this.lossScaler?.update(finite);
     if (finite) {
@@ -334,9 +309,8 @@ export class Trainer<B> {
   /** step() of a data-parallel run: `micro` holds every worker's micro-batches of this update. */
   private async stepParallel(step: number, micro: B[]): Promise<StepResult> {
     const t0 = performance.now();
-    const combined = [...this.training.losses, ...this.training.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
     const scale = this.lossScaler?.scale;
-    const r = await this.parallel!.run(step, micro, this.state, scale, combined);
+    const r = await this.parallel!.run(step, micro, this.state, scale, this.combined);
     killPoint('mid-step', step + 1);
     const finite = r.next !== null;
     if (r.next) this.state = r.next;
@@ -378,12 +352,7 @@ export class Trainer<B> {
     for (const f of this.training.frozen) feeds[f] = this.state[f];
     const each = batches.map((b) => this.task.feeds(b));
     for (const name of Object.keys(each[0])) feeds[N.stacked(name)] = stackTensors(each.map((f) => f[name]));
-    const run: Feeds = {};
-    for (const n of multi.session.inputNames) {
-      if (!feeds[n]) throw new Error(`multi-step graph input "${n}" has no feed`);
-      run[n] = feeds[n];
-    }
-    const out = (await multi.session.run(run)) as Feeds;
+    const out = (await multi.run(feedsFor(multi.inputNames, feeds, 'multi-step graph'))) as Feeds;
     const next: Feeds = { ...this.state };
     for (const h of this.training.handoff) if (h.input !== STEP_INPUTS.globalStep) next[h.input] = out[N.final(h.output)];
     this.state = next;
@@ -394,20 +363,17 @@ export class Trainer<B> {
     return batches.map((b, i) => {
       const loss = at('loss', i);
       const gradNorm = at('grad_norm', i);
-      const outputs = Object.fromEntries(multi.combined.map((n) => [n, at(n, i)]));
+      const outputs = Object.fromEntries(this.combined.map((n) => [n, at(n, i)]));
       const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
       const lossScale = scaler ? { lossScale: { scale: at(LOSS_SCALE_USED, i), overflow: !finite } } : {};
       return { step: first + i, finite, loss, outputs, learningRate: at('learning_rate_used', i), gradNorm, ...lossScale, tokens: this.task.tokens(b), seconds };
     });
   }
 
-  private async openMultiStep(): Promise<{ session: Executable; combined: string[] }> {
-    const t = this.training;
-    const combined = [...t.losses, ...t.metrics].filter((n) => n !== 'loss' && !UPDATE_OUTPUTS.has(n));
-    const spec = trainingStepLoop(t, this.inputNames, this.lossScaler ? { growthInterval: this.lossScaler.growthInterval, max: MAX_LOSS_SCALE } : undefined);
+  private async openMultiStep(): Promise<Executable> {
+    const spec = trainingStepLoop(this.training, this.inputNames, this.lossScaler ? { growthInterval: this.lossScaler.growthInterval, max: MAX_LOSS_SCALE } : undefined);
     const model = encodeModel(multiStepModel(onnx.ModelProto.decode(this.compiled.model), spec));
-    const session = await this.target.open(model, { threads: this.threads, memPattern: false, outputsOnDevice: [] });
-    return { session, combined };
+    return this.target.open(model, { threads: this.threads, memPattern: false, outputsOnDevice: [] });
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { encodeExample } from '../../src/data/example.ts';
 import { pretrainingExample, type TrainingInstance } from '../../src/tasks/pretraining/data/features.ts';
 import { TFRecordWriter } from '../../src/data/tfrecord.ts';
-import type { PretrainingBatch } from '../../src/tasks/pretraining/dataset.ts';
+import { emptyPretrainingBatch, type PretrainingBatch } from '../../src/tasks/pretraining/dataset.ts';
 import { rng } from '../helpers/random.ts';
 import { presetConfig } from '../../src/model/config.ts';
 import { InitRng, initialValues } from '../../src/model/init.ts';
@@ -89,15 +89,7 @@ export function tinyFlags(train: string, out: string, extra: string[] = []): str
 /** A batch of `B` counting examples; masked-LM weights vary between rows. */
 export function countingBatch(B: number, seed: number): PretrainingBatch {
   const r = rng(seed);
-  const b: PretrainingBatch = {
-    input_ids: new Int32Array(B * SEQ),
-    input_mask: new Int32Array(B * SEQ),
-    segment_ids: new Int32Array(B * SEQ),
-    masked_lm_positions: new Int32Array(B * PRED),
-    masked_lm_ids: new Int32Array(B * PRED),
-    masked_lm_weights: new Float32Array(B * PRED),
-    next_sentence_labels: new Int32Array(B),
-  };
+  const b = emptyPretrainingBatch(B, SEQ, PRED);
   for (let i = 0; i < B; i++) {
     const x = countingInstance(r);
     b.input_ids.set(x.inputIds, i * SEQ);

@@ -298,15 +298,7 @@ export class PretrainingDataset implements AsyncIterable<PretrainingBatch> {
     const B = entries.length;
     const L = this.sizes.maxSeqLength;
     const P = this.sizes.maxPredictionsPerSeq;
-    const batch: PretrainingBatch = {
-      input_ids: new Int32Array(B * L),
-      input_mask: new Int32Array(B * L),
-      segment_ids: new Int32Array(B * L),
-      masked_lm_positions: new Int32Array(B * P),
-      masked_lm_ids: new Int32Array(B * P),
-      masked_lm_weights: new Float32Array(B * P),
-      next_sentence_labels: new Int32Array(B),
-    };
+    const batch = emptyPretrainingBatch(B, L, P);
     entries.forEach((e, b) => {
       let at = 0;
       for (const name of PRETRAINING_INT_FEATURES) {
@@ -356,4 +348,18 @@ export class PretrainingDataset implements AsyncIterable<PretrainingBatch> {
       await this.close();
     }
   }
+}
+
+/** A batch of `rows` examples of zeros (no tokens, no masked positions), to fill in. */
+export function emptyPretrainingBatch(rows: number, maxSeqLength: number, maxPredictions: number): PretrainingBatch {
+  const [B, L, P] = [rows, maxSeqLength, maxPredictions];
+  return {
+    input_ids: new Int32Array(B * L),
+    input_mask: new Int32Array(B * L),
+    segment_ids: new Int32Array(B * L),
+    masked_lm_positions: new Int32Array(B * P),
+    masked_lm_ids: new Int32Array(B * P),
+    masked_lm_weights: new Float32Array(B * P),
+    next_sentence_labels: new Int32Array(B),
+  };
 }
