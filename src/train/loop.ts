@@ -65,7 +65,7 @@ import { formatDuration, type ProgressSink } from './progress.ts';
 import type { EvalReport, Feeds, Task, TaskResults } from './task.ts';
 import { MIN_LOSS_SCALE } from './loss-scale.ts';
 import type { Workers } from './data-parallel.ts';
-import { Trainer, type StepResult } from './trainer.ts';
+import { checkStepsPerRun, Trainer, type StepResult } from './trainer.ts';
 import { checkThreads } from '../backends/onnx/session.ts';
 
 export interface LoopOptions {
@@ -366,9 +366,7 @@ async function runLocked<B>(task: Task<B>, opts: LoopOptions, t0: number): Promi
   if (W && !opts.doTrain) throw new OptionError('evaluation alone runs in one process: leave out mpirun (or {workers}) with {doEval} and no {doTrain}');
   const microBatch = opts.trainBatchSize / perUpdate;
   const stepsPerRun = opts.execution?.stepsPerRun ?? 1;
-  if (stepsPerRun > 1 && (perUpdate > 1 || opts.execution?.device?.name === 'webgpu')) {
-    throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, on cpu or cuda, in one process: not with {gradAccum} > 1, {device} webgpu or data-parallel workers');
-  }
+  if (stepsPerRun > 1) checkStepsPerRun({ microBatches: perUpdate, device: opts.execution?.device?.name ?? 'cpu' });
   const threads = opts.threads ?? availableParallelism();
   const { config, specs } = opts;
 

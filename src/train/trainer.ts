@@ -329,8 +329,7 @@ export class Trainer<B> {
    */
   async steps(first: number, batches: B[]): Promise<StepResult[]> {
     if (batches.length === 0) return [];
-    if (this.gradAccum !== 1 || this.parallel) throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, in one process: not with {gradAccum} > 1 or data-parallel workers');
-    if (this.stateOnDevice) throw new OptionError('{stepsPerRun} keeps the state inside onnxruntime already: not with {device} webgpu');
+    checkStepsPerRun({ microBatches: this.gradAccum * this.workers, device: this.opts.execution?.device?.name ?? 'cpu' });
     const t0 = performance.now();
     const multi = (this.multiStep ??= await this.openMultiStep());
     const o = this.opts;
@@ -392,6 +391,17 @@ function compileStep(opts: TrainerOptions, train: Pick<TrainSettings, 'gradAccum
     maxSeqLength: opts.maxSeqLength,
     train: { ...opts.train, optimizer: opts.optimizer, ...train },
   });
+}
+
+/**
+ * Refuses several steps per run where the Loop cannot take them: an update of several
+ * micro-batches (accumulation, data-parallel workers), or WebGPU, whose state stays on the device
+ * between runs already. The loop asks before compiling anything; steps() asks again.
+ */
+export function checkStepsPerRun(o: { microBatches: number; device: string }): void {
+  if (o.microBatches > 1 || o.device === 'webgpu') {
+    throw new OptionError('{stepsPerRun} runs several updates of one micro-batch each, on cpu or cuda, in one process: not with {gradAccum} > 1, {device} webgpu or data-parallel workers');
+  }
 }
 
 /** Per-step tensors of one input stacked along a new leading axis. */
